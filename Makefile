@@ -1,0 +1,59 @@
+# oceanguard: `make demo` runs the pipeline on the embedded sample data; `make test` runs the tests.
+# Both create (once) and reuse a virtual environment in .venv and the report assets in node_modules.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: setup demo test test-fast nbdev-test pytest check-sync lab bench browser clean-artifacts
+
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Chromium (Debian package) for the report's browser test; test tools cannot download their own browsers.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "install Debian's chromium (sudo apt-get install chromium) for the browser test"; fi; }
+
+# The main job: materialise the embedded sample data (its hash matches data.dvc) and run the DVC pipeline.
+demo: setup
+	$(BIN)/oceanguard samples --out data
+	$(BIN)/dvc repro
+	@$(BIN)/python -m oceanguard.pipeline summary
+
+# The whole test suite: notebooks (nbdev-test) then pytest.
+test: setup browser nbdev-test pytest
+
+nbdev-test: setup
+	$(BIN)/nbdev-test --n-workers 2 --timing
+
+pytest: setup
+	$(BIN)/python -m pytest -n 2 -q tests; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+# Notebooks and package agree: nbdev-clean and nbdev-export must leave git clean.
+check-sync: setup
+	$(BIN)/nbdev-clean
+	@git diff --quiet -- nbs || { echo "nbdev-clean changed notebooks: run nbdev-clean and commit"; git status --short nbs; exit 1; }
+	$(BIN)/nbdev-export
+	@test -z "$$(git status --porcelain -- oceanguard)" || { echo "nbdev-export changed the package: notebooks and oceanguard/ are out of sync"; git status --short oceanguard; exit 1; }
+
+lab: setup
+	$(BIN)/jupyter lab
+
+bench: setup
+	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b --quick || exit 1; done
+
+clean-artifacts:
+	rm -rf artifacts
