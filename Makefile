@@ -31,7 +31,7 @@ browser:
 demo: setup
 	$(BIN)/oceanguard samples --out data
 	$(BIN)/dvc repro
-	@$(BIN)/python -m oceanguard.pipeline summary
+	@$(BIN)/oceanguard summary
 
 # The whole test suite: notebooks (nbdev-test) then pytest.
 test: setup browser nbdev-test pytest
