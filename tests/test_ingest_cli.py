@@ -1,0 +1,137 @@
+"""`oceanguard ingest` / `oceanguard samples` end to end on the shipped real samples: reconciled counts,
+idempotence, quarantine reasons, and one-line errors for bad inputs."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from oceanguard.cli import main
+from oceanguard.contracts import Reason
+from oceanguard.core import file_hash, sample_path
+from oceanguard.store import load_objects, load_positions, load_quarantine, read_manifest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXE = ROOT / ".venv" / "bin" / "oceanguard"
+SAMPLES = {  # file -> (format detected, rows in, accepted at least)
+    "dma-csv-laeso-ferry/ferry_laeso_2022-10-15.csv": ("dma", 735, 700),
+    "dma-csv-laeso-ferry/snapshot_2021-09-07_20s.csv": ("dma", 99, 90),
+    "dma-gpkg-gothenburg-encounter/ais_dk_cpa.gpkg": ("geo", 255, 255),
+    "noaa-gpkg-boston-2014/ais_boston_2014-01.gpkg": ("geo", 972, 972),
+    "nmea-dma-aislib-2010/stream_example.txt": ("nmea", None, 2500),
+    "nmea-format-variants/libais_test_uscg.aivdm": ("nmea", None, 1),
+    "nmea-format-variants/libais_tagblock.nmea": ("nmea", None, 1),
+    "nmea-format-variants/gpsd_sample.aivdm": ("nmea", None, 0),
+}
+
+def run(argv, capsys):
+    rc = main(argv)
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+@pytest.mark.parametrize("name", list(SAMPLES))
+def test_ingest_each_sample_reconciles(name, tmp_path, capsys):
+    fmt, n_in, min_acc = SAMPLES[name]
+    rc, out, err = run(["ingest", str(sample_path(name)), "--out", str(tmp_path / "store"), "--quiet"], capsys)
+    assert rc == 0, err
+    assert "(reconciled)" in out and "objects in store" in out
+    (e,) = read_manifest(tmp_path / "store")
+    assert e["format"] == fmt and e["hash"] == file_hash(sample_path(name))
+    assert e["n_input"] == e["accepted"] + e["quarantined"] + e["duplicates"] + e["other"]
+    if n_in is not None: assert e["n_input"] == n_in
+    assert e["accepted"] >= min_acc
+    pos = load_positions(tmp_path / "store")
+    assert len(pos) == e["accepted"]
+    objs = load_objects(tmp_path / "store")
+    assert objs["object_id"].is_unique
+    assert int(objs["n_positions"].sum()) == e["accepted"]
+    assert set(pos["object_id"]) <= set(objs["object_id"])
+    assert len(load_quarantine(tmp_path / "store")) == e["quarantined"]
+
+def test_nmea_stream_statics_reach_the_catalogue(tmp_path, capsys):
+    rc, out, _ = run(["ingest", str(sample_path("nmea-dma-aislib-2010/stream_example.txt")), "--out", str(tmp_path), "--quiet"], capsys)
+    assert rc == 0
+    (e,) = read_manifest(tmp_path)
+    assert e["n_input"] > 2900 and e["other"] == 0   # statics (424 type-5 messages) are not position rows
+    objs = load_objects(tmp_path)
+    named = objs.dropna(subset=["name"])
+    assert len(named) >= 400 and named["object_id"].str.startswith("mmsi:").all()
+    assert {"A", "B"} <= set(objs["ais_class"].dropna())
+    assert (objs.loc[objs.mmsi.astype("Int64").floordiv(1_000_000).eq(219) & objs.mmsi_valid.fillna(False).astype(bool), "flag_state"] == "Denmark").all()
+
+def test_reingest_adds_nothing(tmp_path, capsys):
+    files = [str(sample_path("dma-csv-laeso-ferry/ferry_laeso_2022-10-15.csv")), str(sample_path("noaa-gpkg-boston-2014/ais_boston_2014-01.gpkg"))]
+    assert run(["ingest", *files, "--out", str(tmp_path), "--quiet"], capsys)[0] == 0
+    n, objs = len(load_positions(tmp_path)), load_objects(tmp_path)
+    parts = sorted(p.relative_to(tmp_path) for p in (tmp_path / "positions").rglob("*.parquet"))
+    rc, out, _ = run(["ingest", *files, "--out", str(tmp_path), "--quiet"], capsys)
+    assert rc == 0 and out.count("already ingested, skipped") == 2
+    assert "0 = 0 + 0 + 0 + 0" in out
+    assert len(load_positions(tmp_path)) == n
+    assert sorted(p.relative_to(tmp_path) for p in (tmp_path / "positions").rglob("*.parquet")) == parts
+    assert load_objects(tmp_path)["n_positions"].tolist() == objs["n_positions"].tolist()
+    assert len(read_manifest(tmp_path)) == 2
+
+def test_quarantine_has_reasons(tmp_path, capsys):
+    # the USCG log carries deliberately invalid positions (lat -87.2 is fine, lon -195/218 are not) and odd sentences
+    assert run(["ingest", str(sample_path("nmea-format-variants/libais_test_uscg.aivdm")), "--out", str(tmp_path), "--quiet"], capsys)[0] == 0
+    q = load_quarantine(tmp_path)
+    assert len(q) > 0
+    assert q["reason"].notna().all() and q["reason"].isin(Reason.ALL).all()
+    assert (q["raw_file"] == "libais_test_uscg.aivdm").all() and q["raw_line"].notna().all()
+
+def test_columns_mapping_and_source(tmp_path, capsys):
+    csv = tmp_path / "track.csv"
+    csv.write_text("When,Ship,Y,X,Speed\n2024-03-01T10:00:00Z,219000734,57.3,10.9,12.0\n2024-03-01T10:01:00Z,219000734,57.31,10.9,12.1\n"
+                   "not a time,219000734,57.32,10.9,12.2\n")
+    rc, out, err = run(["ingest", str(csv), "--out", str(tmp_path / "s"), "--format", "csv", "--columns",
+                        "timestamp=When,mmsi=Ship,lat=Y,lon=X,sog=Speed", "--source", "harbour_radar_ais", "--quiet"], capsys)
+    assert rc == 0, err
+    (e,) = read_manifest(tmp_path / "s")
+    assert (e["n_input"], e["accepted"], e["quarantined"]) == (3, 2, 1)
+    pos = load_positions(tmp_path / "s")
+    assert set(pos["source"]) == {"harbour_radar_ais"} and pos["sog"].tolist() == [12.0, 12.1]
+    assert load_quarantine(tmp_path / "s")["reason"].tolist() == [Reason.BAD_TIMESTAMP]
+
+@pytest.mark.parametrize("args, words", [
+    (["ingest", "/nonexistent/x.csv", "--out", "{tmp}"], "not found"),
+    (["ingest", "{tmp}", "--out", "{tmp}/s"], "directory"),
+    (["ingest", "{ferry}", "--out", "{tmp}/s", "--format", "excel"], "unknown format 'excel'"),
+    (["ingest", "{ferry}", "--out", "{tmp}/s", "--columns", "timestamp"], "field=Column"),
+    (["ingest", "{ferry}", "--out", "{tmp}/s", "--columns", "speedy=SOG"], "speedy"),
+    (["ingest", "{ferry}"], "--out"),
+    (["ingest", "{ferry}", "--out", "{tmp}/s", "--chunksize", "0"], "chunksize"),
+    (["samples"], "--out"),
+])
+def test_bad_inputs_one_line_exit_2(args, words, tmp_path, capsys):
+    argv = [a.format(tmp=tmp_path, ferry=sample_path("dma-csv-laeso-ferry/ferry_laeso_2022-10-15.csv")) for a in args]
+    rc, out, err = run(argv, capsys)
+    assert rc == 2
+    assert err.count("\n") == 1 and err.startswith("oceanguard: error: ") and words in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "s" / "positions").exists()
+
+def test_real_executable_bad_input(tmp_path):
+    r = subprocess.run([str(EXE), "ingest", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "s")], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and "missing.csv" in r.stderr and "Traceback" not in r.stderr
+
+def test_real_executable_ingest(tmp_path):
+    r = subprocess.run([str(EXE), "ingest", str(sample_path("dma-gpkg-gothenburg-encounter/ais_dk_cpa.gpkg")), "--out", str(tmp_path)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "255 = 255 + 0 + 0 + 0 (reconciled)" in r.stdout and "vessel" in r.stdout
+
+def test_samples_are_byte_identical_and_deterministic(tmp_path, capsys):
+    assert run(["samples", "--out", str(tmp_path / "a")], capsys)[0] == 0
+    assert run(["samples", "--out", str(tmp_path / "b")], capsys)[0] == 0
+    src = sample_path("dma-csv-laeso-ferry").parent
+    files = sorted(p.relative_to(src) for p in src.rglob("*") if p.is_file())
+    assert sum(1 for f in files if f.name == "PROVENANCE.md") == 5
+    for rel in files:
+        assert file_hash(tmp_path / "a" / rel) == file_hash(src / rel) == file_hash(tmp_path / "b" / rel)
+    # running again over an existing folder leaves it unchanged
+    before = {p: p.stat().st_mtime_ns for p in (tmp_path / "a").rglob("*") if p.is_file()}
+    assert run(["samples", "--out", str(tmp_path / "a")], capsys)[0] == 0
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "a").rglob("*") if p.is_file()} == before
