@@ -28,7 +28,8 @@ OBJECT_TYPES = ("vessel", "structure", "unidentified")
 SEVERITIES = ("low", "medium", "high")
 LABEL_SOURCES = ("injected", "investigator", "third-party")
 AIS_CLASSES = ("A", "B")
-KINDS = ("ais_gap", "teleport", "speed", "drift", "loitering", "encounter", "zone_entry", "identity")
+KINDS = ("ais_gap", "teleport", "speed", "drift", "loitering", "encounter", "zone_entry", "identity",
+         "route_deviation", "unusual_motion")
 "The rule detectors' anomaly kinds; model detectors may add other lowercase `snake_case` kinds."
 
 # %% ../nbs/01_contracts.ipynb #b689ad25
@@ -190,7 +191,7 @@ FEATURES = _schema("features", {
     "accel_kn_s": _col(FLOAT),
     "turn_rate_deg_s": _col(FLOAT),
     "sog_gap_kn": _col(FLOAT),
-    "cog_heading_diff": _col(FLOAT, pa.Check.in_range(0, 180)),
+    "cog_heading_diff": _col(FLOAT, pa.Check.in_range(-180, 180)),  # signed: COG minus heading
     "dist_port_nm": _col(FLOAT, _NONNEG),
     "segment_id": _col(INT, pa.Check.ge(0)),
     "is_stopped": _col("boolean"),
