@@ -244,7 +244,7 @@ function ogStart() {
     listDiv.innerHTML = shown.slice(0, 200).map((j) => `<a href="#" data-an="${j}" class="og-item"><span class="og-dot" style="background:${KIND_COLOR[A.kind[j]] || "#555"}"></span>${esc(A.kind[j])} · ${esc(A.obj[j] >= 0 ? O.label[A.obj[j]] : A.object_id[j])} · ${esc(fmtT(A.start[j]).slice(5, 16))}</a>`).join("") + (shown.length > 200 ? `<div class="og-more">… ${shown.length - 200} more (narrow the filters)</div>` : "");
   }
   function openAnomaly(j) {
-    map.setView([A.lat[j], A.lon[j]], Math.max(map.getZoom(), 11));
+    map.setView([A.lat[j], A.lon[j]], Math.max(map.getZoom(), 11), { animate: false });
     if (!anMarkers[j] || !anomalyLayer.hasLayer(anMarkers[j])) return;
     anMarkers[j].openPopup();
   }

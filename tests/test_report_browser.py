@@ -1,0 +1,98 @@
+"""The investigator's map report, opened in a real browser (Debian's headless Chromium through Playwright).
+
+The report is built from realistic data: a seeded synthetic fleet with injected anomalies, run through the
+real rule detectors, plus the real DMA ferry track. The test checks what an investigator relies on: the page
+opens offline with no console errors, objects, trajectories and anomalies are drawn, and an anomaly's popup
+says why it was flagged. A screenshot is kept in artifacts/ci/ for CI.
+"""
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from oceanguard.core import sample_path
+from oceanguard.detect import detect, load_inputs
+from oceanguard.features import add_features
+from oceanguard.injection import inject
+from oceanguard.report import build_report, write_report
+from oceanguard.synthetic import synthesize_fleet
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "ci"
+
+
+@pytest.fixture(scope="module")
+def report_file(tmp_path_factory):
+    pos, statics = synthesize_fleet(n_vessels=12, hours=10, seed=7, resample_s=60)
+    inj, labels = inject(pos, kinds=["ais_gap", "teleport", "loitering"], n_per_kind=1, seed=3, statics=statics)
+    coastal = {"rules": {"ais_gap": {"min_gap_h": 2, "min_dist_port_nm": 5}, "loitering": {"min_dist_port_nm": 5}}}
+    an = detect(add_features(inj), coastal, kinds=["ais_gap", "teleport", "loitering", "speed"])
+    assert len(an) >= 2, an
+    ferry = load_inputs([sample_path("dma-csv-laeso-ferry/ferry_laeso_2022-10-15.csv")])
+    both = pd.concat([inj[ferry["positions"].columns], ferry["positions"]], ignore_index=True)
+    out = tmp_path_factory.mktemp("report") / "map.html"
+    write_report(build_report(both, ferry["objects"], an, title="browser test"), out)
+    return out, an, both
+
+
+def _open(page, path):
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(path.as_uri())
+    page.wait_for_selector("body[data-og-ready='1']", state="attached", timeout=30_000)
+    return errors, requests
+
+
+def test_report_opens_in_chromium_with_objects_tracks_and_explained_anomalies(report_file):
+    assert CHROMIUM, "Debian's chromium is needed for the browser test (make browser installs it)"
+    from playwright.sync_api import sync_playwright
+    path, an, positions = report_file
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                                                   "--disable-component-update", "--disable-sync", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        errors, requests = _open(page, path)
+        assert errors == []
+        assert all(u.startswith(("file:", "data:", "about:")) for u in requests), [u for u in requests if not u.startswith("file:")]
+        n_obj, n_an = page.evaluate("[OG.nObjects, OG.nAnomalies]")
+        assert n_obj == positions.object_id.nunique()
+        assert n_an == len(an)
+        # trajectories drawn as canvas polylines, latest positions as (clustered) markers, one layer per source
+        assert page.evaluate("document.querySelectorAll('.leaflet-overlay-pane canvas').length") >= 1
+        assert page.locator(".leaflet-control-layers-overlays label", has_text="Source: synthetic").count() == 1
+        assert page.locator(".leaflet-control-layers-overlays label", has_text="Source: dma").count() == 1
+        assert page.locator(".leaflet-marker-icon").count() >= 1
+        # the anomaly list, filtered by kind, and a popup that says why
+        assert page.locator("#og-list .og-item").count() == n_an
+        kind = an.kind.iloc[0]
+        page.locator(f".og-kind[value='{kind}']").uncheck()
+        assert page.locator("#og-list .og-item").count() == int((an.kind != kind).sum())
+        page.locator(f".og-kind[value='{kind}']").check()
+        page.locator("#og-list .og-item").first.click()
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for(timeout=10_000)
+        text = popup.inner_text()
+        assert "Why it was flagged" in text
+        shown = page.evaluate("OG.state.highlighted")
+        assert shown >= 0
+        assert any(e[:60] in text for e in an.explanation), text[:500]
+        # a rule's trail (thresholds and observed values) is open in the popup
+        assert page.locator(".leaflet-popup-content details[open]").count() == 1
+        trail = popup.inner_text()
+        assert "parameters" in trail and "observed" in trail, trail[:800]
+        # time control: a window before everything hides all anomalies
+        page.evaluate("document.getElementById('og-t2').value = document.getElementById('og-t1').min; document.getElementById('og-t2').dispatchEvent(new Event('change'))")
+        page.evaluate("document.getElementById('og-t1').value = document.getElementById('og-t1').min; document.getElementById('og-t1').dispatchEvent(new Event('change'))")
+        assert "0 of" in page.locator("#og-count").inner_text()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.reload(); page.wait_for_selector("body[data-og-ready='1']", state="attached")
+        page.evaluate("OG.openAnomaly(0)")
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(SHOTS / "report.png"))
+        assert errors == []
+        browser.close()
