@@ -237,3 +237,32 @@ def test_values_out_of_range_pass_parsing_and_are_cleaned_later():
     c = cleaning.clean_positions(ts.positions)
     assert {Reason.TIMESTAMP_FUTURE, Reason.TIMESTAMP_BEFORE_1990} <= set(c.quarantine.reason)
     assert c.positions.timestamp.dt.year.tolist() == [2022]
+
+
+def test_geoparquet_and_geojson_points(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import Point
+    g = gpd.GeoDataFrame({"MMSI": [219000734, 219000734], "BaseDateTime": ["2022-10-15T11:16:01Z", "2022-10-15T11:16:11Z"],
+                          "SOG": [0.0, 0.1]}, geometry=[Point(10.922245, 57.296787), Point(10.922277, 57.296788)], crs=4326)
+    g.to_crs(3857).to_parquet(tmp_path/"ferry.parquet")
+    g.to_file(tmp_path/"ferry.geojson", driver="GeoJSON")
+    for f in (tmp_path/"ferry.parquet", tmp_path/"ferry.geojson"):
+        assert detect_format(f) == "geo"
+        r = read_any(f)
+        check_contracts(r)
+        assert np.allclose(r.positions.lat, [57.296787, 57.296788]) and r.positions.sog.tolist() == [0.0, 0.1]
+        assert r.positions.timestamp.tolist() == [UTC("2022-10-15 11:16:01"), UTC("2022-10-15 11:16:11")]
+        assert r.positions.raw_line.tolist() == [1, 2]
+
+
+def test_bom_crlf_and_quoted_commas(tmp_path):
+    lines = FERRY.read_text().splitlines()[:4]
+    lines[2] = lines[2].replace("ANE LAESOE", '"ANE, LAESOE"')
+    f = tmp_path/"windows.csv"
+    f.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode() + b"\r\n")
+    assert detect_format(f) == "dma"
+    r = read_any(f)
+    check_contracts(r)
+    assert r.positions.raw_line.tolist() == [2, 3, 4] and len(r.quarantine) == 0
+    assert r.statics.name.tolist() == ["ANE LAESOE", "ANE, LAESOE"]
+    assert r.statics.destination.tolist() == ["LAESOE-FREDERIKSHAVN"] * 2     # no stray \r
