@@ -75,9 +75,12 @@ def test_reingest_adds_nothing(tmp_path, capsys):
 
 def test_quarantine_has_reasons(tmp_path, capsys):
     # the USCG log carries deliberately invalid positions (lat -87.2 is fine, lon -195/218 are not) and odd sentences
-    assert run(["ingest", str(sample_path("nmea-format-variants/libais_test_uscg.aivdm")), "--out", str(tmp_path), "--quiet"], capsys)[0] == 0
+    rc, out, _ = run(["ingest", str(sample_path("nmea-format-variants/libais_test_uscg.aivdm")), "--out", str(tmp_path), "--quiet"], capsys)
+    assert rc == 0
     q = load_quarantine(tmp_path)
     assert len(q) > 0
+    printed = out.split("quarantined by reason: ")[1].splitlines()[0]
+    assert all(f"{r} {n:,}" in printed for r, n in q["reason"].value_counts().items())
     assert q["reason"].notna().all() and q["reason"].isin(Reason.ALL).all()
     assert (q["raw_file"] == "libais_test_uscg.aivdm").all() and q["raw_line"].notna().all()
 
@@ -135,3 +138,10 @@ def test_samples_are_byte_identical_and_deterministic(tmp_path, capsys):
     before = {p: p.stat().st_mtime_ns for p in (tmp_path / "a").rglob("*") if p.is_file()}
     assert run(["samples", "--out", str(tmp_path / "a")], capsys)[0] == 0
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "a").rglob("*") if p.is_file()} == before
+
+def test_undetectable_second_file_fails_before_any_work(tmp_path, capsys):
+    (tmp_path / "empty.txt").write_text("")
+    rc, out, err = run(["ingest", str(sample_path("dma-csv-laeso-ferry/ferry_laeso_2022-10-15.csv")), str(tmp_path / "empty.txt"),
+                        "--out", str(tmp_path / "s")], capsys)
+    assert rc == 2 and err.count("\n") == 1 and "empty.txt" in err
+    assert not (tmp_path / "s" / "positions").exists() and read_manifest(tmp_path / "s") == []
