@@ -100,6 +100,9 @@ def test_drift_planted_and_size_gate(offshore):
     assert len(drift(dr_in, objects=FERRY_OBJ.assign(length=10.0))) == 0
     assert len(drift(dr_in.assign(nav_status=1), objects=FERRY_OBJ)) == 0     # at anchor: swinging, not adrift
     assert len(drift(offshore, objects=FERRY_OBJ)) == 0
+    boston = clean_positions(read_any(sample_path("noaa-gpkg-boston-2014/ais_boston_2014-01.gpkg")).positions).positions
+    assert len(drift(boston)) == 0                                    # two real harbour manoeuvres going astern
+    assert len(drift(boston, {"max_angle_deg": 180, "min_dist_port_nm": 0})) == 2
 
 
 def test_loitering_planted_and_in_port(ferry, offshore):
