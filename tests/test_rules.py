@@ -149,6 +149,7 @@ def _meeting(sep_m=200.0, hours=3.0, every_s=60, kn=0.5):
 def test_encounter_planted_and_near_misses():
     m, t0, t1 = _meeting()
     en = encounter(m)
+    validate(en, ANOMALIES)
     assert len(en) == 2 and set(en.start) == {t0} and set(en.end) == {t1}
     assert "for 3.0 h (threshold 2 h)" in en.explanation.iloc[0] and "threshold 500 m" in en.explanation.iloc[0]
     assert json.loads(en.evidence.iloc[0])["observed"]["other_object_id"] in {"mmsi:219000001", "mmsi:219000002"}
@@ -178,6 +179,7 @@ def test_zone_entry_planted(ferry, tmp_path):
          "geometry": {"type": "Polygon", "coordinates": [[[5.0, 55.0], [5.1, 55.0], [5.1, 55.1], [5.0, 55.0]]]}}]}
     f = tmp_path / "zones.geojson"; f.write_text(json.dumps(zones))
     ze = zone_entry(ferry, zones=f)
+    validate(ze, ANOMALIES)
     inside = (ferry.lon.between(10.70, 10.80) & ferry.lat.between(57.30, 57.40)).to_numpy()
     assert len(ze) == 1 and ze.start.iloc[0] == ferry.timestamp[inside].iloc[0] and ze.end.iloc[0] == ferry.timestamp[inside].iloc[-1]
     assert "entered zone 'box'" in ze.explanation.iloc[0] and "and left at" in ze.explanation.iloc[0]
@@ -223,6 +225,8 @@ def test_synthetic_fleet_normal_and_injected():
     p2, labels = inject(pos, kinds=kinds, seed=4, statics=st)
     relaxed = {"rules": {"ais_gap": {"min_gap_h": 2, "min_dist_port_nm": 4}, "loitering": {"min_dist_port_nm": 4}}}
     an = detect(p2, relaxed, objects=build_catalogue(p2, st), statics=st)
+    validate(an, ANOMALIES)
+    _thresholds_named(an)
     assert len(labels) >= 5
     pad = pd.Timedelta("15min")
     for l in labels.itertuples():
