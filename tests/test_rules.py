@@ -152,7 +152,9 @@ def test_encounter_planted_and_near_misses():
     validate(en, ANOMALIES)
     assert len(en) == 2 and set(en.start) == {t0} and set(en.end) == {t1}
     assert "for 3.0 h (threshold 2 h)" in en.explanation.iloc[0] and "threshold 500 m" in en.explanation.iloc[0]
-    assert json.loads(en.evidence.iloc[0])["observed"]["other_object_id"] in {"mmsi:219000001", "mmsi:219000002"}
+    ev = json.loads(en.evidence.iloc[0])
+    assert ev["observed"]["other_object_id"] in {"mmsi:219000001", "mmsi:219000002"}
+    assert ev["n_positions"] == 181 and len(ev["other_positions"]) == 20     # every report of the 3 h, not one per bin
     assert len(encounter(_meeting(sep_m=5000)[0])) == 0
     assert len(encounter(_meeting(hours=1.5)[0])) == 0
     assert len(encounter(_meeting(kn=4)[0])) == 0
