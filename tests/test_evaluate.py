@@ -1,0 +1,93 @@
+"""Event-level evaluation on hand-built cases, false alarms per vessel-hour, PR curve data, the evaluate CLI."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from oceanguard.cli import main
+from oceanguard.evaluate import (dead_reckoning_scores, event_metrics, false_alarms_per_1000h, match_events, pr_curve,
+                                 vessel_hours, window_truth)
+from oceanguard.models.windows import Normaliser, make_windows, step_features
+from model_fixtures import ferry_positions, plant_deviation
+
+T = lambda s: pd.Timestamp(f"2024-01-01 {s}", tz="UTC")
+
+
+def _labels():
+    return pd.DataFrame({"object_id": ["mmsi:1", "mmsi:2", "mmsi:3", "mmsi:4"],
+                         "kind": ["route_deviation", "ais_gap", "loitering", "route_deviation"],
+                         "start": [T("10:00"), T("12:00"), T("08:00"), T("01:00")],
+                         "end": [T("11:00"), T("15:00"), T("09:00"), T("02:00")]})
+
+
+def _dets():
+    return pd.DataFrame({
+        "object_id": ["mmsi:1", "mmsi:1", "mmsi:2", "mmsi:2", "mmsi:9", "mmsi:3", "mmsi:2"],
+        "kind": ["unusual_motion", "route_deviation", "ais_gap", "teleport", "ais_gap", "loitering", "ais_gap"],
+        "detector": ["model:lstm@x", "model:lstm@x", "rule:ais_gap", "rule:teleport", "rule:ais_gap", "rule:loitering", "rule:ais_gap"],
+        "start": [T("10:20"), T("13:00"), T("11:57"), T("12:30"), T("12:00"), T("09:04"), T("14:00")],
+        "end": [T("10:40"), T("13:10"), T("12:10"), T("12:31"), T("13:00"), T("09:30"), T("14:30")]})
+
+
+def test_matching_rules():
+    m = match_events(_dets(), _labels())
+    # hit via alias; late detour; gap hit; wrong kind; other vessel; loitering 4 min late (inside 5 min); second gap hit
+    assert sorted(m.detection.tolist()) == [0, 2, 5, 6]
+    assert sorted(match_events(_dets(), _labels(), tolerance="0min").detection.tolist()) == [0, 2, 6]
+    assert sorted(match_events(_dets(), _labels(), tolerance="3h").detection.tolist()) == [0, 1, 2, 5, 6]
+
+
+def test_metrics_per_kind_and_detector():
+    em = event_metrics(_dets(), _labels())
+    o = em["overall"]
+    assert (o["n_detections"], o["n_true_detections"], o["n_labels"], o["n_detected_labels"]) == (7, 4, 4, 3)
+    assert o["precision"] == pytest.approx(4 / 7) and o["recall"] == pytest.approx(3 / 4)
+    assert o["f1"] == pytest.approx(2 * (4 / 7) * 0.75 / (4 / 7 + 0.75))
+    rd = em["per_kind"]["route_deviation"]
+    assert (rd["precision"], rd["recall"]) == (0.5, 0.5)       # mmsi:4's detour never seen
+    assert em["per_kind"]["teleport"]["precision"] == 0.0 and em["per_kind"]["teleport"]["n_labels"] == 0
+    gap = em["per_detector"]["rule:ais_gap"]
+    assert gap["precision"] == pytest.approx(2 / 3) and gap["recall"] == 1.0
+    assert em["per_detector"]["model:lstm@x"]["recall"] == 0.5
+    assert em["time_to_detect_s"]["median"] == 20 * 60.0       # 0 s (early gap), 20 min (detour), 64 min (loitering)
+    empty = event_metrics(_dets().iloc[:0], _labels())["overall"]
+    assert empty["recall"] == 0.0 and np.isnan(empty["precision"])
+
+
+def test_false_alarms_per_vessel_hours_on_real_ferry():
+    f = ferry_positions()
+    h = vessel_hours(f)
+    assert h == pytest.approx((f.timestamp.max() - f.timestamp.min()).total_seconds() / 3600)   # gaps <= 22 s
+    fa = false_alarms_per_1000h(_dets().iloc[:2], f)
+    assert fa["overall"] == pytest.approx(2000 / h) and fa["model:lstm@x"] == pytest.approx(2000 / h)
+
+
+def test_window_truth_and_dead_reckoning_on_a_planted_detour():
+    f = ferry_positions()
+    planted, t0, t1 = plant_deviation(f, f.object_id.iloc[0], start=300, n=60, offset_m=1500)
+    st = step_features(planted); w = make_windows(st, Normaliser.fit(st), 24, 4)
+    y = window_truth(w, pd.DataFrame({"object_id": [f.object_id.iloc[0]], "kind": ["route_deviation"], "start": [t0], "end": [t1]}))
+    assert y.any() and not y.all()
+    assert ((w.end[y] >= t0) & (w.start[y] <= t1)).all()
+    s = dead_reckoning_scores(w)
+    assert np.median(s[y]) > np.median(s[~y])                  # the detour breaks constant-velocity prediction
+    pc = pr_curve(y, s, "dead_reckoning")
+    assert set(pc.columns) == {"method", "threshold", "precision", "recall"} and pc.recall.max() == 1.0
+
+
+def test_evaluate_cli(tmp_path, capsys):
+    _dets().to_parquet(tmp_path / "an.parquet"); _labels().to_csv(tmp_path / "labels.csv", index=False)
+    ferry_positions().to_parquet(tmp_path / "clean.parquet")
+    assert main(["evaluate", "--anomalies", str(tmp_path / "an.parquet"), "--labels", str(tmp_path / "labels.csv"),
+                 "--out", str(tmp_path / "out" / "metrics.json"), "--clean-anomalies", str(tmp_path / "an.parquet"),
+                 "--clean-positions", str(tmp_path / "clean.parquet")]) == 0
+    assert "recall 0.750" in capsys.readouterr().out
+    m = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert m["overall"]["n_detected_labels"] == 3 and m["false_alarms_per_1000h"]["overall"] > 0
+    assert m["per_kind"]["teleport"]["recall"] is None          # NaN written as null
+    assert main(["evaluate", "--anomalies", str(tmp_path / "x.csv"), "--labels", str(tmp_path / "labels.csv")]) == 2
+    assert "anomalies file not found" in capsys.readouterr().err
+    assert main(["evaluate", "--anomalies", str(tmp_path / "an.parquet"), "--labels", str(tmp_path / "labels.csv"),
+                 "--tolerance", "soon"]) == 2
+    assert "--tolerance is not a duration" in capsys.readouterr().err
