@@ -50,7 +50,8 @@ def plant_deviation(p: pd.DataFrame, object_id: str, start: int, n: int = 60, of
     return p, p.timestamp.iloc[idx[0]], p.timestamp.iloc[idx[-1]]
 
 
-TINY = {"model": {"window": 24, "stride": 4, "hidden": 16, "epochs": 8, "false_alarm_rate": 0.05, "holdout": 0.3}}
+TINY = {"model": {"window": 24, "stride": 4, "hidden": 16, "epochs": 8, "false_alarm_rate": 0.05, "holdout": 0.3,
+                  "traffic_map": False}}   # rotated ferry copies each sail waters the others never visit
 
 
 @lru_cache(maxsize=None)
