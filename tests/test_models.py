@@ -116,3 +116,15 @@ def test_train_and_models_cli(tmp_path, capsys):
     assert main(["train", str(tmp_path / "missing.csv")]) == 2
     assert main(["models", "show", "latest", "--dir", str(tmp_path / "empty")]) == 2
     assert "no trained model found" in capsys.readouterr().err
+
+
+def test_registry_scoring_for_detect(tmp_path):
+    from oceanguard.models.registry import model_anomalies
+    model, _ = tiny_model()
+    planted, t0, t1 = plant_deviation(ferry_fleet(2, seed=2), "synthetic:2-0", start=300)
+    assert model_anomalies(planted, tmp_path / "none" / "latest") is None        # no model yet: not an error
+    save_model(model, tmp_path / "models")
+    an = model_anomalies(planted, tmp_path / "models" / "latest", explain=False)
+    assert ((an.object_id == "synthetic:2-0") & (an.start <= t1) & (an.end >= t0)).sum() == 1
+    with pytest.raises(OceanguardError, match="lacks column"):
+        model_anomalies(planted.drop(columns=["timestamp"]), tmp_path / "models" / "latest")
