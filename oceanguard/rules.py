@@ -189,6 +189,7 @@ class _P(BaseModel):
 # %% ../nbs/21_rules.ipynb #44665ecb
 class AisGapParams(_P):
     min_gap_h: float = Field(12.0, gt=0)
+    max_gap_h: float = Field(720.0, gt=0)   # longer holes are gaps between data collections, not dark periods
     min_dist_port_nm: float = Field(50.0, ge=0)
     rate_window_h: float = Field(12.0, gt=0)
 
@@ -208,7 +209,8 @@ def ais_gap(features, params=None, objects=None) -> pd.DataFrame:
     tr = as_track(features, objects)
     if len(tr) == 0: return empty_anomalies()
     dp = tr.dist_port_nm
-    i = np.flatnonzero(np.nan_to_num(tr.dt_s) >= p.min_gap_h * 3600)
+    dt = np.nan_to_num(tr.dt_s)
+    i = np.flatnonzero((dt >= p.min_gap_h * 3600) & (dt <= p.max_gap_h * 3600))
     i = i[(dp[i-1] >= p.min_dist_port_nm) & (dp[i] >= p.min_dist_port_nm)]
     if len(i) == 0: return empty_anomalies()
     gap_h, moved = tr.dt_s[i] / 3600, tr.dist_m[i] / NM

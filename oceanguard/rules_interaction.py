@@ -113,7 +113,7 @@ def encounter(features, params=None, objects=None) -> pd.DataFrame:
                                      "other_median_speed_kn": vo.iloc[k], "dist_port_km": dpm[k], "n_bins": int(rr.n.iloc[k])},
                                     pe, source=ENCOUNTER_SOURCE, other_positions=tr.evidence(theirs, 20)["positions"]))
         out.append(make_anomalies("encounter", "rule:encounter", oid, rr.t0.to_numpy(), rr.t1.to_numpy(), rr.lat, rr.lon,
-                                  ratio_score(hours[runs], max(p.min_hours, 0.25), 4), expl, ev, mmsi=tr.mmsi[me[first_of]],
+                                  ratio_score(hours[runs], max(p.min_hours, 0.25), 4), expl, ev, mmsi=tr.mmsi[my_rows[first_of]],
                                   id_extra=oth))
     return concat_anomalies(out)
 

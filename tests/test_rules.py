@@ -52,6 +52,10 @@ def test_ais_gap_planted_and_normal(offshore):
     assert ev["reports_before"] > 300 and ev["dist_moved_nm"] < 1
     assert len(ais_gap(offshore, {"min_dist_port_nm": 20})) == 0
     assert len(ais_gap(planted)) == 0            # GFW default: 50 nm from port; the Skagerrak spot is closer
+    # the same MMSI seen again two years later is two collections of data, not a vessel going dark
+    t = offshore.timestamp.copy(); t.iloc[400:] += pd.Timedelta(days=730)
+    assert len(ais_gap(offshore.assign(timestamp=t), {"min_dist_port_nm": 20})) == 0
+    assert len(ais_gap(offshore.assign(timestamp=t), {"min_dist_port_nm": 20, "max_gap_h": 24 * 800})) == 1
 
 
 def test_teleport_single_fix_and_relocation(ferry):

@@ -25,11 +25,9 @@ def in_memory(store, params=None, zones=None, **q):
     return detect(features_from_params(S.load_positions(store, **q), params), params or {}, zones=zones, objects=objects, statics=statics)
 
 def assert_same(got, ref):
-    "Same anomaly ids and every column equal (encounter's mmsi aside, see test_encounter_mmsi_is_the_objects)."
+    "Same anomaly ids and every column equal."
     a, b = (d.sort_values("anomaly_id").reset_index(drop=True) for d in (got, ref))
     assert a.anomaly_id.tolist() == b.anomaly_id.tolist()
-    enc = (a.kind == "encounter").to_numpy()
-    a.loc[enc, "mmsi"] = pd.NA; b.loc[enc, "mmsi"] = pd.NA
     pd.testing.assert_frame_equal(a, b)
 
 @pytest.fixture(scope="module")
@@ -48,11 +46,13 @@ def synth(tmp_path_factory):
     S.ingest([d / "fleet.csv"], d / "store", progress=False, now="2030-01-01")
     return d / "store", labels
 
+COASTAL = {"rules": {"ais_gap": {"min_gap_h": 1, "min_dist_port_nm": 0}, "loitering": {"min_dist_port_nm": 0}}}
+
 def test_real_store_equals_in_memory(real_store):
-    ref = in_memory(real_store)
+    ref = in_memory(real_store, COASTAL)
     assert len(ref) > 0
     for n in (1, 4):
-        assert_same(detect_store(real_store, npartitions=n), ref)
+        assert_same(detect_store(real_store, COASTAL, npartitions=n), ref)
 
 def test_real_store_query(real_store, tmp_path):
     q = dict(bbox=(10.5, 56.9, 11.2, 57.4), start="2022-10-15T04:00", end="2022-10-15T20:00")
@@ -101,7 +101,6 @@ def test_encounter_candidates_are_few_and_enough(synth):
     ref = detect(feats, {}, kinds=["encounter"])
     assert encounter_from_candidates(c).anomaly_id.tolist() == ref.anomaly_id.tolist() and len(ref) >= 2
 
-@pytest.mark.xfail(reason="rules_interaction.encounter takes mmsi=tr.mmsi[object code] (a row index) instead of the row's mmsi", strict=False)
 def test_encounter_mmsi_is_the_objects(synth):
     store, _ = synth
     an = in_memory(store)
