@@ -10,7 +10,8 @@ from oceanguard.core import OceanguardError, resource_path
 from oceanguard.detect import detect
 from oceanguard.features import features_from_params
 from oceanguard.injection import inject
-from oceanguard.scale import _catalogue, detect_store, encounter_candidates, encounter_from_candidates
+from oceanguard.scale import (_catalogue, detect_store, encounter_batches, encounter_candidates, encounter_from_candidates,
+                              encounter_pairs, encounter_store, object_rows)
 from oceanguard.synthetic import synthesize_fleet, write_fleet
 
 pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword in DataFrame.reset_index")  # inside dask's parquet reader
@@ -53,6 +54,13 @@ def test_real_store_equals_in_memory(real_store):
     assert len(ref) > 0
     for n in (1, 4):
         assert_same(detect_store(real_store, COASTAL, npartitions=n), ref)
+
+def test_real_store_encounter_equals_in_memory(real_store):
+    "The known Gothenburg close approach, as an encounter with loosened thresholds: evidence and every column as in memory."
+    loose = {"rules": {"encounter": {"min_dist_port_km": 0, "max_speed_kn": 15, "min_hours": 0.05, "max_dist_m": 2000}}}
+    ref = in_memory(real_store, loose)
+    assert (ref.kind == "encounter").sum() == 2
+    assert_same(detect_store(real_store, loose, npartitions=3), ref)
 
 def test_real_store_query(real_store, tmp_path):
     q = dict(bbox=(10.5, 56.9, 11.2, 57.4), start="2022-10-15T04:00", end="2022-10-15T20:00")
@@ -100,6 +108,24 @@ def test_encounter_candidates_are_few_and_enough(synth):
     assert 0 < len(c) < 0.2 * len(feats)
     ref = detect(feats, {}, kinds=["encounter"])
     assert encounter_from_candidates(c).anomaly_id.tolist() == ref.anomaly_id.tolist() and len(ref) >= 2
+
+def test_encounter_second_pass_reads_only_the_vessels_that_met(synth):
+    "The rule reruns on the whole tracks of only the vessels that met; evidence lists every report of both, as in memory."
+    import json
+    store, _ = synth
+    feats = features_from_params(S.load_positions(store))
+    ref = detect(feats, {}, kinds=["encounter"])
+    c, rows = encounter_candidates(feats), object_rows(feats)
+    pairs = encounter_pairs(encounter_from_candidates(c))
+    assert set(pairs.object_id) == set(ref.object_id) and len(set(pairs.object_id)) <= 0.1 * feats.object_id.nunique()
+    for max_rows in (None, 1):                                     # one batch; one batch per meeting (never split)
+        assert_same(encounter_store(store, c, rows=rows, max_rows=max_rows), ref)
+    batches = encounter_batches(pairs, rows, 1)
+    assert all({a, b} <= set(bt) for a, b in zip(pairs.object_id, pairs.other_object_id) for bt in batches if a in bt)
+    ev = json.loads(ref.evidence.iloc[0])
+    t = pd.to_datetime(feats.timestamp, utc=True)
+    mine = feats[(feats.object_id == ref.object_id.iloc[0]) & t.between(ref.start.iloc[0], ref.end.iloc[0])]
+    assert ev["n_positions"] == len(mine) > ev["observed"]["n_bins"]      # every report, not one per bin
 
 def test_encounter_mmsi_is_the_objects(synth):
     store, _ = synth
