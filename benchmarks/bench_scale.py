@@ -1,18 +1,21 @@
 """Peak memory and rows/s of `scale.detect_store` (dask, object partitions) against the in-memory `detect` on one store.
 
-A synthetic fleet of ~5M positions (`--quick`: ~500k) is ingested into a store once (kept with `--store DIR`), then each
-engine runs in its own fresh process so its peak RSS (`ru_maxrss`) is its own. Both must find the same anomaly ids.
+A synthetic fleet of ~5M positions (`--quick`: ~500k) with injected anomalies (two of each kind, so the encounter second
+pass runs) is ingested into a store once (kept with `--store DIR`), then each engine runs in its own fresh process so its
+peak RSS (`ru_maxrss`) is its own. Both must find the same anomalies, every column (content hash of the sorted frames).
 """
 import argparse, json, os, resource, subprocess, sys, tempfile, time
 from pathlib import Path
 
 def build(store: Path, rows: int, seed: int = 0):
     import numpy as np
+    from oceanguard.injection import inject
     from oceanguard.synthetic import synthesize_fleet, write_fleet
     from oceanguard.store import ingest
     n_vessels = max(20, rows // 5_300)                          # ~5.3k reports per vessel-day at 10 s resampling
     t = time.perf_counter()
     pos, st = synthesize_fleet(n_vessels, hours=24, seed=seed)
+    pos, _ = inject(pos, n_per_kind=2, seed=seed, statics=st)
     with tempfile.TemporaryDirectory() as d:
         csv = Path(d) / "fleet.csv"
         write_fleet(pos, st, csv)
@@ -20,7 +23,8 @@ def build(store: Path, rows: int, seed: int = 0):
     print(f"store: {rep.total('accepted'):,} positions of {n_vessels} vessels ingested in {time.perf_counter() - t:.0f} s -> {store}")
 
 def run(engine: str, store: str, npartitions, scheduler: str) -> dict:
-    from oceanguard.store import load_positions, positions_dataset
+    from oceanguard.core import frame_hash
+    from oceanguard.store import positions_dataset
     t0, c0 = time.perf_counter(), time.process_time()
     if engine == "memory":
         from oceanguard.detect import detect, load_inputs
@@ -34,7 +38,9 @@ def run(engine: str, store: str, npartitions, scheduler: str) -> dict:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"engine": engine, "rows": positions_dataset(store).count_rows(), "wall_s": wall, "cpu_s": cpu,
-            "peak_rss_mb": rss, "child_peak_rss_mb": kids, "ids": sorted(an["anomaly_id"].tolist())}
+            "peak_rss_mb": rss, "child_peak_rss_mb": kids, "ids": sorted(an["anomaly_id"].tolist()),
+            "kinds": an["kind"].value_counts().sort_index().to_dict(),
+            "hash": frame_hash(an.sort_values("anomaly_id").reset_index(drop=True))}
 
 def main():
     ap = argparse.ArgumentParser()
@@ -68,8 +74,9 @@ def main():
         print(f"{name:<28}{r['rows']:>11,}{r['wall_s']:>9.1f}{r['rows'] / r['wall_s']:>11,.0f}{r['cpu_s']:>9.1f}"
               f"{r['rows'] / max(r['cpu_s'], 1e-9):>12,.0f}{peak:>13,.0f}")
     print(f"peak RSS dask / in-memory: {d['peak'] / m['peak']:.2f}; rows/s dask / in-memory: {m['wall_s'] / d['wall_s']:.2f}")
-    same = m["ids"] == d["ids"]
-    print(f"anomalies: in-memory {len(m['ids'])}, dask {len(d['ids'])}, same anomaly ids: {same}")
+    same = m["ids"] == d["ids"] and m["hash"] == d["hash"]
+    print(f"anomalies: in-memory {len(m['ids'])}, dask {len(d['ids'])} ({', '.join(f'{k} {v}' for k, v in d['kinds'].items())}); "
+          f"same ids: {m['ids'] == d['ids']}, same every column: {m['hash'] == d['hash']}")
     if tmp: tmp.cleanup()
     sys.exit(0 if same else 1)
 
