@@ -2,7 +2,7 @@
 
 A synthetic fleet of ~5M positions (`--quick`: ~500k) with injected anomalies (two of each kind, so the encounter second
 pass runs) is ingested into a store once (kept with `--store DIR`), then each engine runs in its own fresh process so its
-peak RSS (`ru_maxrss`) is its own. Both must find the same anomalies, every column (content hash of the sorted frames).
+peak RSS (VmHWM) is its own. Both must find the same anomalies, every column (content hash of the sorted frames).
 """
 import argparse, json, os, resource, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -22,6 +22,14 @@ def build(store: Path, rows: int, seed: int = 0):
         rep = ingest([csv], store, progress=False, now="2030-01-01")
     print(f"store: {rep.total('accepted'):,} positions of {n_vessels} vessels ingested in {time.perf_counter() - t:.0f} s -> {store}")
 
+def peak_rss_mb() -> float:
+    "This process's own peak RSS: VmHWM of its memory map. `ru_maxrss` is not: Linux carries the parent's peak over fork and exec."
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"): return int(line.split()[1]) / 1024
+    except OSError: pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
 def run(engine: str, store: str, npartitions, scheduler: str) -> dict:
     from oceanguard.core import frame_hash
     from oceanguard.store import positions_dataset
@@ -35,7 +43,7 @@ def run(engine: str, store: str, npartitions, scheduler: str) -> dict:
         from oceanguard.scale import detect_store
         an = detect_store(store, {}, scheduler=scheduler, npartitions=npartitions)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = peak_rss_mb()
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"engine": engine, "rows": positions_dataset(store).count_rows(), "wall_s": wall, "cpu_s": cpu,
             "peak_rss_mb": rss, "child_peak_rss_mb": kids, "ids": sorted(an["anomaly_id"].tolist()),
