@@ -30,8 +30,20 @@ def report_file(tmp_path_factory):
     coastal = {"rules": {"ais_gap": {"min_gap_h": 2, "min_dist_port_nm": 5}, "loitering": {"min_dist_port_nm": 5}}}
     an = detect(add_features(inj), coastal, kinds=["ais_gap", "teleport", "loitering", "speed"])
     assert len(an) >= 2, an
+    # a model anomaly explained with captum: a tiny model trained on rotated real ferry tracks, one planted deviation
+    from model_fixtures import tiny_model, ferry_fleet, plant_deviation
+    from oceanguard.models.lstm import score_anomalies
+    from oceanguard.anomalies import concat_anomalies
+    model, _ = tiny_model()
+    fleet = ferry_fleet(4, seed=2)
+    planted, t0, t1 = plant_deviation(fleet, "synthetic:2-1", 300)
+    model_an = score_anomalies(model, planted, explain=True)
+    model_an = model_an[(model_an.object_id == "synthetic:2-1") & (model_an.start <= t1) & (model_an.end >= t0)]
+    assert len(model_an) == 1
+    an = concat_anomalies([an, model_an])
     ferry = load_inputs([sample_path("dma-csv-laeso-ferry/ferry_laeso_2022-10-15.csv")])
-    both = pd.concat([inj[ferry["positions"].columns], ferry["positions"]], ignore_index=True)
+    both = pd.concat([inj[ferry["positions"].columns], ferry["positions"], planted[ferry["positions"].columns].assign(source="model-demo")],
+                     ignore_index=True)
     out = tmp_path_factory.mktemp("report") / "map.html"
     write_report(build_report(both, ferry["objects"], an, title="browser test"), out)
     return out, an, both
@@ -73,18 +85,30 @@ def test_report_opens_in_chromium_with_objects_tracks_and_explained_anomalies(re
         page.locator(f".og-kind[value='{kind}']").uncheck()
         assert page.locator("#og-list .og-item").count() == int((an.kind != kind).sum())
         page.locator(f".og-kind[value='{kind}']").check()
-        page.locator("#og-list .og-item").first.click()
+        j_rule = int(an.reset_index(drop=True).index[an.detector.str.startswith("rule:").to_numpy()][0])
+        page.locator(f"#og-list .og-item[data-an='{j_rule}']").click()
         popup = page.locator(".leaflet-popup-content")
         popup.wait_for(timeout=10_000)
         text = popup.inner_text()
         assert "Why it was flagged" in text
         shown = page.evaluate("OG.state.highlighted")
         assert shown >= 0
-        assert any(e[:60] in text for e in an.explanation), text[:500]
+        assert an.explanation.iloc[j_rule][:60] in text, text[:500]
         # a rule's trail (thresholds and observed values) is open in the popup
         assert page.locator(".leaflet-popup-content details[open]").count() == 1
         trail = popup.inner_text()
         assert "parameters" in trail and "observed" in trail, trail[:800]
+        # a model anomaly: the sentence from captum's attributions and the charts over features and time
+        j = int(an.reset_index(drop=True).index[an.detector.str.startswith("model:").to_numpy()][0])
+        page.evaluate(f"OG.openAnomaly({j})")
+        page.wait_for_timeout(400)            # the previous popup fades out for 200 ms before it leaves the page
+        mpop = page.locator(".leaflet-popup-content")
+        mpop.wait_for(timeout=10_000)
+        mtext = mpop.inner_text()
+        assert "the score comes mostly from" in mtext and "Attribution by feature" in mtext and "Attribution over time" in mtext, mtext[:600]
+        assert "IntegratedGradients" in mtext and "completeness error" in mtext
+        assert page.locator(".leaflet-popup-content svg.og-chart rect").count() >= 8
+        page.screenshot(path=str(SHOTS / "report_model_anomaly.png"))
         # time control: a window before everything hides all anomalies
         page.evaluate("document.getElementById('og-t2').value = document.getElementById('og-t1').min; document.getElementById('og-t2').dispatchEvent(new Event('change'))")
         page.evaluate("document.getElementById('og-t1').value = document.getElementById('og-t1').min; document.getElementById('og-t1').dispatchEvent(new Event('change'))")

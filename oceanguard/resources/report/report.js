@@ -132,17 +132,30 @@ function ogStart() {
     if (typeof x === "number") return Number.isInteger(x) ? String(x) : x.toFixed(Math.abs(x) < 10 ? 3 : 1);
     return x == null ? "" : String(x);
   }
-  function attributionChart(att) {
-    /* att: {features: {name: value}, steps: [{t: label, value: v}]} -> inline SVG bars */
+  function normaliseAttribution(att) {
+    /* two shapes: {features: {name: value}, steps: [{t, value}]} or captum's table from oceanguard.models.explain:
+       {features: [names], steps: [[time, v_1, ..., v_n], ...], method, completeness_error} */
+    if (!att) return null;
+    if (Array.isArray(att.features)) {
+      const names = att.features, steps = att.steps || [];
+      const totals = names.map((_, f) => steps.reduce((a, r) => a + Math.abs(r[f + 1] || 0), 0));
+      return { features: Object.fromEntries(names.map((n, f) => [n, totals[f]])),
+               steps: steps.map((r) => ({ t: String(r[0]).slice(11, 16), value: r.slice(1).reduce((a, v) => a + Math.abs(v || 0), 0) })),
+               note: `${att.method || "attributions"}${att.completeness_error != null ? `, completeness error ${fmtCell(att.completeness_error)}` : ""}${att.baseline ? `, baseline: ${att.baseline}` : ""}` };
+    }
+    return { features: att.features || {}, steps: att.steps || [], note: att.method || "" };
+  }
+  function attributionChart(raw) {
+    const att = normaliseAttribution(raw);
     if (!att) return "";
     let html = "";
-    const feats = att.features ? Object.entries(att.features) : [];
+    const feats = Object.entries(att.features).sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]));
     if (feats.length) {
       const mx = Math.max(...feats.map(([, v]) => Math.abs(v))) || 1;
       const h = 16 * feats.length + 4;
       html += `<div class="og-sub">Attribution by feature</div><svg class="og-chart" width="300" height="${h}">` + feats.map(([k, v], r) => {
         const w = Math.round((Math.abs(v) / mx) * 170);
-        return `<text x="0" y="${16 * r + 12}" font-size="11">${esc(k)}</text><rect x="110" y="${16 * r + 3}" width="${w}" height="11" fill="${v >= 0 ? "#d6604d" : "#4393c3"}"></rect>`;
+        return `<text x="0" y="${16 * r + 12}" font-size="11">${esc(k)}</text><rect x="110" y="${16 * r + 3}" width="${w}" height="11" fill="${v >= 0 ? "#d6604d" : "#4393c3"}"><title>${esc(k)}: ${fmtCell(v)}</title></rect>`;
       }).join("") + "</svg>";
     }
     const steps = att.steps || [];
@@ -151,6 +164,7 @@ function ogStart() {
       const mx = Math.max(...vals) || 1, bw = Math.max(1, Math.floor(290 / steps.length));
       html += `<div class="og-sub">Attribution over time</div><svg class="og-chart" width="300" height="50">` + steps.map((s, r) => `<rect x="${r * bw}" y="${45 - Math.round((Math.abs(s.value) / mx) * 40)}" width="${Math.max(1, bw - 1)}" height="${Math.round((Math.abs(s.value) / mx) * 40)}" fill="#d6604d"><title>${esc(s.t)}: ${fmtCell(s.value)}</title></rect>`).join("") + `</svg><div class="og-axis"><span>${esc(steps[0].t)}</span><span>${esc(steps[steps.length - 1].t)}</span></div>`;
     }
+    if (att.note) html += `<div class="og-small">${esc(att.note)}</div>`;
     return html;
   }
   function anomalyPopup(j) {
@@ -206,7 +220,7 @@ function ogStart() {
   const overlays = { "Trajectories": trackLayer, "Anomalies": anomalyLayer };
   D.sources.forEach((s) => (overlays["Source: " + s] = sourceLayers[s]));
   L.control.layers(null, overlays, { collapsed: false, position: "topright" }).addTo(map);
-  const legend = L.control({ position: "bottomleft" });
+  const legend = L.control({ position: "bottomright" });
   legend.onAdd = function () {
     const div = L.DomUtil.create("div", "og-legend");
     div.innerHTML = "<b>Objects</b>" + Object.entries(TYPE_STYLE).map(([t, s]) => `<div><span class="og-obj og-${t} og-leg"><span style="background:${s.color}"></span></span>${esc(t)}</div>`).join("") +
@@ -244,6 +258,7 @@ function ogStart() {
     listDiv.innerHTML = shown.slice(0, 200).map((j) => `<a href="#" data-an="${j}" class="og-item"><span class="og-dot" style="background:${KIND_COLOR[A.kind[j]] || "#555"}"></span>${esc(A.kind[j])} · ${esc(A.obj[j] >= 0 ? O.label[A.obj[j]] : A.object_id[j])} · ${esc(fmtT(A.start[j]).slice(5, 16))}</a>`).join("") + (shown.length > 200 ? `<div class="og-more">… ${shown.length - 200} more (narrow the filters)</div>` : "");
   }
   function openAnomaly(j) {
+    map.closePopup();
     map.setView([A.lat[j], A.lon[j]], Math.max(map.getZoom(), 11), { animate: false });
     if (!anMarkers[j] || !anomalyLayer.hasLayer(anMarkers[j])) return;
     anMarkers[j].openPopup();
