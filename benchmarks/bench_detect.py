@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -68,11 +69,12 @@ def run_inproc(pq: str, sq: str) -> dict:
     from oceanguard.features import add_features
     pos, st = pd.read_parquet(pq), pd.read_parquet(sq)
     objects = build_catalogue(pos, st)
+    detect(add_features(pos.iloc[:2000]), objects=objects, statics=st)          # warm-up: imports, port index, caches
     base = _maxrss_mb()
-    t0 = time.perf_counter(); feats = add_features(pos); t1 = time.perf_counter()
-    an = detect(feats, objects=objects, statics=st); t2 = time.perf_counter()
-    return {"n": len(pos), "features_s": t1 - t0, "rules_s": t2 - t1, "peak_mb": _maxrss_mb(), "input_mb": base,
-            "anomalies": an.kind.value_counts().to_dict()}
+    c0, t0 = time.process_time(), time.perf_counter(); feats = add_features(pos); c1, t1 = time.process_time(), time.perf_counter()
+    an = detect(feats, objects=objects, statics=st); c2, t2 = time.process_time(), time.perf_counter()
+    return {"n": len(pos), "features_s": t1 - t0, "rules_s": t2 - t1, "features_cpu": c1 - c0, "rules_cpu": c2 - c1,
+            "peak_mb": _maxrss_mb(), "input_mb": base, "anomalies": an.kind.value_counts().to_dict()}
 
 
 def run_mpd(pq: str, n: int) -> dict:
@@ -86,14 +88,14 @@ def run_mpd(pq: str, n: int) -> dict:
     sub = pos[pos.object_id.isin(ids[: max(1, int(len(ids) * n / len(pos)))])].head(n)
     sub = sub.assign(t=sub.timestamp.dt.tz_localize(None))
     base = _maxrss_mb()
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     gdf = gpd.GeoDataFrame(sub, geometry=gpd.points_from_xy(sub.lon, sub.lat), crs="EPSG:4326")
     tc = mpd.TrajectoryCollection(gdf, "object_id", t="t")
     tc.add_speed(units=("nm", "h"))
     gaps = mpd.ObservationGapSplitter(tc).split(gap=timedelta(hours=12))
     stops = mpd.TrajectoryStopDetector(tc).get_stop_segments(min_duration=timedelta(hours=4), max_diameter=2000)
     t1 = time.perf_counter()
-    return {"n": len(sub), "mpd_s": t1 - t0, "peak_mb": _maxrss_mb(), "input_mb": base,
+    return {"n": len(sub), "mpd_s": t1 - t0, "mpd_cpu": time.process_time() - c0, "peak_mb": _maxrss_mb(), "input_mb": base,
             "gaps_split": len(gaps.trajectories), "stops": len(stops.trajectories)}
 
 
@@ -102,7 +104,8 @@ def run_cli(csv: Path, out: Path) -> dict:
     code = ("import resource, subprocess, sys, time, json; t = time.perf_counter(); "
             "r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
             "print(json.dumps({'rc': r.returncode, 'wall_s': time.perf_counter() - t, "
-            "'peak_mb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 'out': r.stdout, 'err': r.stderr[-500:]}))")
+            "'peak_mb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, "
+            "'cpu_s': resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime + resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime, 'out': r.stdout, 'err': r.stderr[-500:]}))")
     cmd = [sys.executable, "-c", code, sys.executable, "-c", "import sys; from oceanguard.cli import main; sys.exit(main())",
            "detect", str(csv), "--out", str(out), "--no-model"]
     return json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
@@ -135,18 +138,22 @@ def main():
     print(f"data: {n:,} synthetic positions ({pq.name}, made/cached in {time.perf_counter() - t:.1f} s)")
 
     if a.cli_only: return cli_part(n, pq, sq)
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (shared: wall-clock rates shrink with load, per-CPU-second rates do not)")
     r = child("inproc", pq, sq)
-    tot = r["features_s"] + r["rules_s"]
-    rate = r["n"] / tot
-    print(f"oceanguard features+rules: {r['n']:,} rows  features {r['features_s']:.2f} s  rules {r['rules_s']:.2f} s  "
-          f"-> {rate:,.0f} rows/s  peak RSS {r['peak_mb']:,.0f} MB (input loaded: {r['input_mb']:,.0f} MB)")
+    tot, cpu = r["features_s"] + r["rules_s"], r["features_cpu"] + r["rules_cpu"]
+    rate, crate = r["n"] / tot, r["n"] / cpu
+    print(f"oceanguard features+rules: {r['n']:,} rows  features {r['features_s']:.2f} s ({r['features_cpu']:.2f} CPU-s)  "
+          f"rules {r['rules_s']:.2f} s ({r['rules_cpu']:.2f} CPU-s)")
+    print(f"  -> {rate:,.0f} rows/s, {crate:,.0f} rows per CPU-second; peak RSS {r['peak_mb']:,.0f} MB (input loaded: {r['input_mb']:,.0f} MB)")
     print(f"  anomalies: {r['anomalies']}")
     m = child("mpd", pq, mpd_n)
-    mrate = m["n"] / m["mpd_s"]
-    print(f"movingpandas (speed, gap split, stop detector): {m['n']:,} rows  {m['mpd_s']:.2f} s  -> {mrate:,.0f} rows/s  "
-          f"peak RSS {m['peak_mb']:,.0f} MB")
-    print(f"ratio: oceanguard {rate / mrate:,.0f}x movingpandas rows/s (oceanguard runs 8 rules, movingpandas 2 steps)")
-    print(f"target >= 1M rows/s features+rules: {'PASS' if rate >= 1e6 else 'MISS'} ({rate / 1e6:.2f}M/s)")
+    mrate, mcrate = m["n"] / m["mpd_s"], m["n"] / m["mpd_cpu"]
+    print(f"movingpandas (speed, gap split, stop detector): {m['n']:,} rows  {m['mpd_s']:.2f} s  -> {mrate:,.0f} rows/s, "
+          f"{mcrate:,.0f} rows per CPU-second; peak RSS {m['peak_mb']:,.0f} MB")
+    print(f"ratio: oceanguard {rate / mrate:,.0f}x movingpandas rows/s, {crate / mcrate:,.0f}x per CPU-second "
+          f"(oceanguard runs features + 8 rules, movingpandas 2 steps)")
+    print(f"target >= 1M rows/s features+rules: {'PASS' if rate >= 1e6 else 'MISS'} ({rate / 1e6:.2f}M/s wall, "
+          f"{crate / 1e6:.2f}M per CPU-second{', i.e. >= 1M/s on 2 idle cores' if crate >= 1e6 else ''})")
 
     if not a.no_cli: cli_part(n, pq, sq)
 
@@ -160,7 +167,8 @@ def cli_part(n: int, pq: Path, sq: Path):
             print(f"wrote {csv.name} ({csv.stat().st_size / 1e6:,.0f} MB) in {time.perf_counter() - t:.1f} s")
         c = run_cli(csv, OUT / f"anomalies_{n}.parquet")
         if c["rc"] != 0: print(f"oceanguard detect failed (exit {c['rc']}): {c['err']}")
-        print(f"oceanguard detect CSV ({n:,} rows) as a whole process: {c['wall_s']:.1f} s wall, peak RSS {c['peak_mb']:,.0f} MB")
+        print(f"oceanguard detect CSV ({n:,} rows, load average {os.getloadavg()[0]:.1f}) as a whole process: "
+              f"{c['wall_s']:.1f} s wall, {c['cpu_s']:.1f} CPU-s, peak RSS {c['peak_mb']:,.0f} MB")
         print("  " + c["out"].strip().replace("\n", "\n  "))
         lim_s, lim_mb = (60, 4096) if n >= 10_000_000 else (10, 2048)
         ok = c["rc"] == 0 and c["wall_s"] <= lim_s * n / (10_000_000 if n >= 10_000_000 else 1_000_000) and c["peak_mb"] <= lim_mb
