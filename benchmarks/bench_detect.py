@@ -1,11 +1,12 @@
 """Benchmark: features + all rule detectors, and `oceanguard detect` as a whole process.
 
 1. In process: `add_features` + `detect` (all eight rules) on N synthetic positions (a seeded
-   synthetic fleet, tiled with new identities and shifted in time to reach N) -> rows/s, peak RSS.
+   synthetic fleet, tiled with new identities and shifted in time to reach N), in file (time) order
+   and again already sorted by object -> rows/s, rows per CPU-second, peak RSS.
 2. The movingpandas way on a subset (TrajectoryCollection, add_speed, ObservationGapSplitter for
    gaps, TrajectoryStopDetector for slow stays) -> rows/s, peak RSS, and the ratio.
 3. `oceanguard detect` on the same N positions written as one NOAA-layout CSV, as a whole process
-   (read, clean, features, rules, write) -> wall time and peak RSS.
+   (read, clean, features, rules, write) -> wall time, CPU-seconds and peak RSS.
 
 Every measurement runs in its own subprocess so its peak memory (ru_maxrss) is its own.
 Targets: >= 1M positions/s for features + rules; a 1M-row CSV within 10 s and 2 GB; 10M within 60 s and 4 GB.
@@ -73,8 +74,14 @@ def run_inproc(pq: str, sq: str) -> dict:
     base = _maxrss_mb()
     c0, t0 = time.process_time(), time.perf_counter(); feats = add_features(pos); c1, t1 = time.process_time(), time.perf_counter()
     an = detect(feats, objects=objects, statics=st); c2, t2 = time.process_time(), time.perf_counter()
-    return {"n": len(pos), "features_s": t1 - t0, "rules_s": t2 - t1, "features_cpu": c1 - c0, "rules_cpu": c2 - c1,
-            "peak_mb": _maxrss_mb(), "input_mb": base, "anomalies": an.kind.value_counts().to_dict()}
+    res = {"n": len(pos), "features_s": t1 - t0, "rules_s": t2 - t1, "features_cpu": c1 - c0, "rules_cpu": c2 - c1,
+           "peak_mb": _maxrss_mb(), "input_mb": base, "anomalies": an.kind.value_counts().to_dict()}
+    del feats, an
+    from oceanguard.cleaning import sort_positions
+    pos = sort_positions(pos)                        # as `oceanguard detect` and the store hand them over
+    c0, t0 = time.process_time(), time.perf_counter(); an = detect(add_features(pos), objects=objects, statics=st)
+    res |= {"sorted_s": time.perf_counter() - t0, "sorted_cpu": time.process_time() - c0}
+    return res
 
 
 def run_mpd(pq: str, n: int) -> dict:
@@ -146,14 +153,18 @@ def main():
           f"rules {r['rules_s']:.2f} s ({r['rules_cpu']:.2f} CPU-s)")
     print(f"  -> {rate:,.0f} rows/s, {crate:,.0f} rows per CPU-second; peak RSS {r['peak_mb']:,.0f} MB (input loaded: {r['input_mb']:,.0f} MB)")
     print(f"  anomalies: {r['anomalies']}")
+    print(f"  on input already sorted by object and time (as the detect CLI and the store give it): {r['sorted_s']:.2f} s "
+          f"({r['sorted_cpu']:.2f} CPU-s) -> {r['n'] / r['sorted_s']:,.0f} rows/s, {r['n'] / r['sorted_cpu']:,.0f} rows per CPU-second")
     m = child("mpd", pq, mpd_n)
     mrate, mcrate = m["n"] / m["mpd_s"], m["n"] / m["mpd_cpu"]
     print(f"movingpandas (speed, gap split, stop detector): {m['n']:,} rows  {m['mpd_s']:.2f} s  -> {mrate:,.0f} rows/s, "
           f"{mcrate:,.0f} rows per CPU-second; peak RSS {m['peak_mb']:,.0f} MB")
     print(f"ratio: oceanguard {rate / mrate:,.0f}x movingpandas rows/s, {crate / mcrate:,.0f}x per CPU-second "
           f"(oceanguard runs features + 8 rules, movingpandas 2 steps)")
-    print(f"target >= 1M rows/s features+rules: {'PASS' if rate >= 1e6 else 'MISS'} ({rate / 1e6:.2f}M/s wall, "
-          f"{crate / 1e6:.2f}M per CPU-second{', i.e. >= 1M/s on 2 idle cores' if crate >= 1e6 else ''})")
+    srate = r["n"] / r["sorted_s"]
+    print(f"target >= 1M rows/s features+rules: file order {'PASS' if rate >= 1e6 else 'MISS'} ({rate / 1e6:.2f}M/s wall, "
+          f"{crate / 1e6:.2f}M per CPU-second); sorted input (the CLI's and store's case) {'PASS' if srate >= 1e6 else 'MISS'} "
+          f"({srate / 1e6:.2f}M/s wall)")
 
     if not a.no_cli: cli_part(n, pq, sq)
 
