@@ -18,9 +18,9 @@ from .rules import SINGLE_RULES, Track
 from .rules_interaction import INTERACTION_RULES
 
 # %% auto #0
-__all__ = ['RULES', 'FEATURE_NEEDS', 'check_kinds', 'check_rule_params', 'detect', 'score_with_model', 'parse_bbox', 'parse_time',
-           'read_clean', 'load_inputs', 'detect_main', 'read_anomalies', 'filter_anomalies', 'format_anomalies',
-           'anomalies_main']
+__all__ = ['RULES', 'FEATURE_NEEDS', 'MODEL_ROOTS', 'check_kinds', 'check_rule_params', 'detect', 'score_with_model',
+           'parse_bbox', 'parse_time', 'read_clean', 'load_inputs', 'detect_main', 'read_anomalies', 'filter_anomalies',
+           'format_anomalies', 'anomalies_main']
 
 # %% ../nbs/25_detect.ipynb #ccfc7916
 RULES = {**SINGLE_RULES, **INTERACTION_RULES}
@@ -69,10 +69,18 @@ def detect(data, params=None, zones=None, objects=None, kinds=None, statics=None
     return concat_anomalies(out)
 
 # %% ../nbs/25_detect.ipynb #6e6a3382
+MODEL_ROOTS = ("artifacts/models", "models")
+
 def score_with_model(features: pd.DataFrame, model: str = "latest", params: dict | None = None) -> pd.DataFrame | None:
-    "Model anomalies for `features` from the model at `model` (a path or 'latest'), or None when no model is available."
-    # Hook for oceanguard.models: load the model (registry), score the features, return an anomalies frame
-    # (detector 'model:<name>@<version>'). Returning None means no model, and detect_main says so.
+    "Model anomalies (explained) for `features` from the model at `model` (a folder or 'latest'), or None when no model is trained."
+    import os
+    from oceanguard.models.registry import model_anomalies
+    if str(model) != "latest": return model_anomalies(features, model, explain=True)
+    roots = [os.environ.get("OCEANGUARD_MODELS"), *MODEL_ROOTS]
+    for root in [Path(r) for r in roots if r]:
+        if root.is_dir():
+            found = model_anomalies(features, root/"latest", explain=True)
+            if found is not None: return found
     return None
 
 # %% ../nbs/25_detect.ipynb #e811a8b0
@@ -252,7 +260,7 @@ def detect_main(argv: list[str] | None = None) -> int:
     if not a.no_model:
         m = score_with_model(feats, a.model or "latest", params) if n_pos else None
         if m is None:
-            if a.model: raise OceanguardError(f"--model {a.model}: no trained model scorer is available in this installation")
+            if a.model: raise OceanguardError(f"--model {a.model}: no trained model found there (train one with `oceanguard train` or `dvc repro`)")
             model_note = "model: none available, rules only"
         else:
             an = concat_anomalies([an, m]); model_note = f"model: {m.detector.iloc[0] if len(m) else a.model or 'latest'}, {len(m)} anomalies"

@@ -27,7 +27,7 @@ __all__ = ['DEFAULT_CHUNKSIZE', 'TIMESTAMP_FORMATS', 'POSITION_FIELDS', 'STATIC_
            'FORMATS', 'ReadResult', 'concat_results', 'parse_timestamps', 'frame_to_result', 'read_header',
            'csv_chunks', 'parse_columns', 'match_columns', 'require', 'iter_dma', 'read_dma', 'iter_noaa', 'read_noaa',
            'iter_csv', 'read_csv', 'iter_geo', 'read_geo', 'iter_detections', 'read_detections', 'iter_structures',
-           'read_structures', 'detect_format', 'iter_any', 'read_any']
+           'read_structures', 'detect_format', 'iter_positions', 'iter_any', 'read_any']
 
 # %% ../nbs/03_readers.ipynb #494b7200
 DEFAULT_CHUNKSIZE = 200_000
@@ -663,12 +663,20 @@ def read_structures(path, chunksize: int = DEFAULT_CHUNKSIZE, source: str | None
     return concat_results(iter_structures(path, chunksize, source, columns))
 
 # %% ../nbs/03_readers.ipynb #3b553090
-FORMATS = ("dma", "noaa", "nmea", "geo", "detections", "structures", "csv")
+FORMATS = ("dma", "noaa", "nmea", "geo", "detections", "structures", "csv", "positions")
 _NMEA = re.compile(rb"[!$][A-Z]{2}VD[MO],|\$PGHP,")
+
+def _is_positions_parquet(p: Path) -> bool:
+    "A plain Parquet table in the positions contract (written by oceanguard: store, synthesize, inject), not GeoParquet."
+    import pyarrow.parquet as pq
+    try: schema = pq.read_schema(p)
+    except Exception as e: raise OceanguardError(f"{p.name}: cannot read as Parquet: {str(e).splitlines()[0]}")
+    return b"geo" not in (schema.metadata or {}) and {"object_id", "timestamp", "lat", "lon"} <= set(schema.names)
 
 def detect_format(path) -> str:
     "One of `FORMATS` for `path`, from its extension and content; one-line `OceanguardError` if unknown."
     p = check_file(path)
+    if p.suffix.lower() == ".parquet" and _is_positions_parquet(p): return "positions"
     if p.suffix.lower() in GEO_SUFFIXES:
         import pyogrio
         try: fields = [_norm(f) for f in pyogrio.read_info(p)["fields"]] if p.suffix.lower() not in (".parquet", ".geoparquet") else []
@@ -692,6 +700,24 @@ def detect_format(path) -> str:
     raise OceanguardError(f"{p}: unknown format: first line {first[:80]!r} is not a DMA, NOAA, NMEA or CSV header")
 
 # %% ../nbs/03_readers.ipynb #27fda964
+def iter_positions(path, chunksize: int = DEFAULT_CHUNKSIZE, source: str | None = None) -> Iterator[ReadResult]:
+    "Stream a Parquet file in the positions contract (e.g. `oceanguard synthesize --out fleet.parquet`); its statics from `<stem>.statics.parquet` beside it."
+    import pyarrow.parquet as pq
+    p = check_file(path)
+    f = pq.ParquetFile(p)
+    missing = [c for c in ("object_id", "timestamp", "lat", "lon") if c not in f.schema_arrow.names]
+    if missing: raise OceanguardError(f"{p.name}: not a positions table: missing column(s) {', '.join(missing)}")
+    side = p.with_name(p.stem + ".statics.parquet")
+    statics = conform(pd.read_parquet(side), STATICS) if side.exists() else contracts.empty(STATICS)
+    line = 0
+    for k, b in enumerate(f.iter_batches(batch_size=chunksize, columns=[c for c in f.schema_arrow.names if c in POSITIONS.columns])):
+        df = b.to_pandas()
+        if source is not None: df["source"] = source
+        if "raw_file" not in df.columns: df["raw_file"] = p.name
+        if "raw_line" not in df.columns: df["raw_line"] = np.arange(line + 1, line + len(df) + 1)
+        line += len(df)
+        yield ReadResult(conform(df, POSITIONS), statics if k == 0 else contracts.empty(STATICS), contracts.empty(QUARANTINE), len(df))
+
 def iter_any(path, format: str | None = None, columns: str | dict | None = None, source: str | None = None,
              chunksize: int = DEFAULT_CHUNKSIZE) -> Iterator[ReadResult]:
     "Stream any supported file: `format` one of `FORMATS` or `None` to detect it."
@@ -700,6 +726,7 @@ def iter_any(path, format: str | None = None, columns: str | dict | None = None,
     if fmt == "nmea":
         from oceanguard.nmea import iter_nmea
         return iter_nmea(path, chunksize=chunksize, source=source or "nmea")
+    if fmt == "positions": return iter_positions(path, chunksize, source)
     if fmt == "dma": return iter_dma(path, chunksize, source)
     if fmt == "noaa": return iter_noaa(path, chunksize, source)
     if fmt == "geo": return iter_geo(path, chunksize, source, columns)

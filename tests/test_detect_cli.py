@@ -51,7 +51,8 @@ def test_detect_writes_anomalies_and_counts(detected, capsys, tmp_path):
     assert pd.read_parquet(tmp_path / "sub" / "a.parquet").kind.tolist() == ["zone_entry"]
 
 
-def test_detect_filters_and_kinds(capsys, tmp_path):
+def test_detect_filters_and_kinds(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path); monkeypatch.delenv("OCEANGUARD_MODELS", raising=False)   # no trained model in reach
     rc, out, _ = run(capsys, "detect", BOSTON, "--out", tmp_path / "a.parquet", "--kinds", "ais_gap",
                      "--set", "rules.ais_gap.min_dist_port_nm=0", "--start", "2014-01-03", "--bbox=-71.1,42.2,-70.7,42.5")
     assert rc == 0 and "model: none available, rules only" in out
@@ -129,3 +130,23 @@ def test_whole_process_exit_codes(tmp_path):
     bad = subprocess.run(exe + ["detect", FERRY, "--out", str(tmp_path / "a.parquet"), "--set", "rules.drift.min_angle_deg=400"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "rules.drift.min_angle_deg" in bad.stderr
+
+
+def test_detect_runs_a_trained_model_beside_the_rules(capsys, tmp_path):
+    "One command, one event table: rule anomalies and the model's explained anomalies (a tiny model on real ferry tracks)."
+    import json
+    from model_fixtures import ferry_fleet, plant_deviation, tiny_model
+    from oceanguard.models.registry import save_model
+    model, _ = tiny_model()
+    mdir = save_model(model, tmp_path / "models")
+    planted, t0, t1 = plant_deviation(ferry_fleet(4, seed=2), "synthetic:2-1", 300)
+    planted.to_parquet(tmp_path / "planted.parquet")
+    rc, out, _ = run(capsys, "detect", tmp_path / "planted.parquet", "--out", tmp_path / "a.parquet", "--model", mdir)
+    assert rc == 0 and f"model: model:lstm@{model.version}" in out
+    an = pd.read_parquet(tmp_path / "a.parquet")
+    m = an[an.detector == f"model:lstm@{model.version}"]
+    hit = m[(m.object_id == "synthetic:2-1") & (m.start <= t1) & (m.end >= t0)]
+    assert len(hit) == 1 and "the score comes mostly from" in hit.explanation.iloc[0]
+    assert json.loads(hit.evidence.iloc[0])["attributions"]["method"] == "IntegratedGradients"
+    rc, _, err = run(capsys, "detect", tmp_path / "planted.parquet", "--out", tmp_path / "b.parquet", "--model", tmp_path / "none")
+    assert rc == 2 and "no trained model found" in err

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from oceanguard.contracts import POSITIONS, QUARANTINE, STATICS, Reason, empty, validate
+from oceanguard.contracts import POSITIONS, QUARANTINE, STATICS, Reason, conform, empty, validate
 from oceanguard.core import OceanguardError, sample_path
 from oceanguard.readers import (FORMATS, STRUCTURE_EPOCH, ReadResult, detect_format, iter_any, iter_dma, iter_geo,
                                 parse_columns, read_any, read_csv, read_detections, read_dma, read_geo, read_noaa,
@@ -266,3 +266,16 @@ def test_bom_crlf_and_quoted_commas(tmp_path):
     assert r.positions.raw_line.tolist() == [2, 3, 4] and len(r.quarantine) == 0
     assert r.statics.name.tolist() == ["ANE LAESOE", "ANE, LAESOE"]
     assert r.statics.destination.tolist() == ["LAESOE-FREDERIKSHAVN"] * 2     # no stray \r
+
+
+def test_positions_parquet_written_by_oceanguard_reads_back(tmp_path):
+    "A fleet written by `oceanguard synthesize --out fleet.parquet` is an input like any other, statics included."
+    from oceanguard.synthetic import synthesize_fleet, write_fleet
+    pos, st = synthesize_fleet(3, 2.0, seed=4, resample_s=60)
+    out = write_fleet(pos, st, tmp_path / "fleet.parquet")
+    assert detect_format(out) == "positions"
+    r = read_any(out, chunksize=100)
+    assert r.n_input == len(pos) and len(r.quarantine) == 0 and len(r.statics) == len(st)
+    pd.testing.assert_frame_equal(r.positions.reset_index(drop=True), conform(pos, POSITIONS).reset_index(drop=True), check_dtype=False)
+    gp = tmp_path / "not_positions.parquet"; pd.DataFrame({"a": [1]}).to_parquet(gp)
+    assert detect_format(gp) == "geo"      # other Parquet files are read as GeoParquet (and fail there with one line)
