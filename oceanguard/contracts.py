@@ -127,11 +127,8 @@ _POSITION_COLUMNS = {
 POSITIONS = _schema("positions", _POSITION_COLUMNS)
 
 # %% ../nbs/01_contracts.ipynb #8edab10c
-STATICS = _schema("statics", {
-    "source": _col(STRING, nullable=False),
-    "object_id": _col(STRING, nullable=False),
-    "mmsi": _col(INT, _MMSI),
-    "timestamp": _col(UTC_NS),
+# what a vessel says about itself (static and voyage data), in statics as reported and in the catalogue as latest known
+_STATIC_COLUMNS = {
     "imo": _col(INT, pa.Check.ge(0)),
     "name": _col(STRING),
     "callsign": _col(STRING),
@@ -142,6 +139,14 @@ STATICS = _schema("statics", {
     "width": _col(FLOAT, _NONNEG),
     "draught": _col(FLOAT, _NONNEG),
     "destination": _col(STRING),
+}
+
+STATICS = _schema("statics", {
+    "source": _col(STRING, nullable=False),
+    "object_id": _col(STRING, nullable=False),
+    "mmsi": _col(INT, _MMSI),
+    "timestamp": _col(UTC_NS),
+    **_STATIC_COLUMNS,
     "object_type": _col(STRING, pa.Check.isin(OBJECT_TYPES), nullable=False),
     "raw_file": _col(STRING),
     "raw_line": _col(INT, pa.Check.ge(1)),
@@ -152,16 +157,7 @@ OBJECTS = _schema("objects", {
     "object_id": _col(STRING, nullable=False, ),
     "object_type": _col(STRING, pa.Check.isin(OBJECT_TYPES), nullable=False),
     "mmsi": _col(INT, _MMSI),
-    "imo": _col(INT, pa.Check.ge(0)),
-    "name": _col(STRING),
-    "callsign": _col(STRING),
-    "ship_type": _col(INT, pa.Check.in_range(0, 255)),
-    "ship_type_text": _col(STRING),
-    "ais_class": _col(STRING, pa.Check.isin(AIS_CLASSES)),
-    "length": _col(FLOAT, _NONNEG),
-    "width": _col(FLOAT, _NONNEG),
-    "draught": _col(FLOAT, _NONNEG),
-    "destination": _col(STRING),
+    **_STATIC_COLUMNS,
     "flag_state": _col(STRING),
     "mmsi_valid": _col("boolean"),
     "sources": _col(STRING),
