@@ -308,8 +308,8 @@ def pseudonymise(df: pd.DataFrame, key: str | bytes, columns: Iterable[str] = PS
 
 # %% ../nbs/05_catalogue.ipynb #4a40a3bf
 def catalogue_summary(objects: pd.DataFrame) -> pd.DataFrame:
-    "Number of objects by `object_type` (rows) and source (columns), with totals."
-    s = objects[["object_id", "object_type", "sources"]].assign(source=objects["sources"].fillna("-").astype(str).str.split(",")).explode("source")
+    "Number of objects by `object_type` (rows) and source (columns), with totals; objects known only from static reports have no position source."
+    s = objects[["object_id", "object_type", "sources"]].assign(source=objects["sources"].fillna("(static reports only)").astype(str).str.split(",")).explode("source")
     t = pd.crosstab(s["object_type"].fillna("-"), s["source"])
     t["all sources"] = objects.groupby(objects["object_type"].fillna("-")).size().reindex(t.index).fillna(0).astype(int)
     return t
