@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .anomalies import ANOMALY_COLUMNS, concat_anomalies, empty_anomalies, explain
-from .core import OceanguardError, load_params
+from .core import OceanguardError, load_params, ArgumentParser
 from .rules import SINGLE_RULES, Track
 from .rules_interaction import INTERACTION_RULES
 
@@ -207,11 +207,8 @@ def load_inputs(inputs, bbox=None, start=None, end=None) -> dict:
     return {"positions": positions, "statics": statics, "objects": objects, "n_input": n_in, "n_quarantined": n_quar, "n_duplicates": n_dup}
 
 # %% ../nbs/25_detect.ipynb #db3010a0
-class _Parser(argparse.ArgumentParser):
-    def error(self, message): raise OceanguardError(f"{self.prog}: {message}")
-
 def _detect_parser() -> argparse.ArgumentParser:
-    ap = _Parser(prog="oceanguard detect", description="Run the rule detectors (and a trained model) and write anomalies.")
+    ap = ArgumentParser(prog="oceanguard detect", description="Run the rule detectors (and a trained model) and write anomalies.")
     ap.add_argument("inputs", nargs="+", metavar="INPUT", help="raw files (any reader format) or position store directories")
     ap.add_argument("--out", required=True, help="anomalies Parquet file to write")
     ap.add_argument("--params", help="params.yaml (section `rules`, and `features`)")
@@ -315,8 +312,8 @@ def format_anomalies(an: pd.DataFrame, fmt: str = "table", width: int = 100) -> 
 
 def anomalies_main(argv: list[str] | None = None) -> int:
     "`oceanguard anomalies list SOURCE [filters] [--format table|csv|json]` and `oceanguard anomalies explain SOURCE ID`."
-    ap = _Parser(prog="oceanguard anomalies", description="List or explain detected anomalies.")
-    sub = ap.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    ap = ArgumentParser(prog="oceanguard anomalies", description="List or explain detected anomalies.")
+    sub = ap.add_subparsers(dest="action", required=True, parser_class=ArgumentParser)
     ls = sub.add_parser("list", help="list anomalies filtered by area, time, kind and object")
     ls.add_argument("source", metavar="STORE_OR_FILE")
     ls.add_argument("--bbox", help="W,S,E,N"); ls.add_argument("--start"); ls.add_argument("--end")

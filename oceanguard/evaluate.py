@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .core import OceanguardError, check_file
+from .core import OceanguardError, check_file, ArgumentParser
 
 # %% auto #0
 __all__ = ['KIND_ALIASES', 'match_events', 'event_metrics', 'vessel_hours', 'false_alarms_per_1000h', 'dead_reckoning_scores',
@@ -204,7 +204,7 @@ def _nan_none(x):
 
 def evaluate_main(argv: list[str] | None = None) -> int:
     "CLI: `oceanguard evaluate --anomalies F --labels F --out metrics.json [--clean-anomalies F --clean-positions F] [--tolerance 5min]`."
-    ap = argparse.ArgumentParser(prog="oceanguard evaluate", description="Score detected anomalies against labels (event level).")
+    ap = ArgumentParser(prog="oceanguard evaluate", description="Score detected anomalies against labels (event level).")
     ap.add_argument("--anomalies", required=True); ap.add_argument("--labels", required=True)
     ap.add_argument("--out", default="metrics.json")
     ap.add_argument("--clean-anomalies", help="anomalies detected on traffic with nothing injected")

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .core import OceanguardError, load_params, section
+from .core import OceanguardError, load_params, section, ArgumentParser
 from .rules import SpeedParams, DriftParams
 from .contracts import POSITIONS, STATICS, conform, validate
 from .geo import NM, KN, haversine_m, initial_bearing, from_local_xy, to_local_xy, distance_to_port_nm
@@ -550,7 +550,7 @@ def inject_main(argv: list[str] | None = None) -> int:
     from oceanguard.core import check_file
     from pathlib import Path
     from oceanguard.labels import LabelStore
-    ap = argparse.ArgumentParser(prog="oceanguard inject", description="Inject labelled anomalies into tracks.")
+    ap = ArgumentParser(prog="oceanguard inject", description="Inject labelled anomalies into tracks.")
     ap.add_argument("--in", dest="inp", required=True, help="positions Parquet (contract)")
     ap.add_argument("--out", required=True, help="output positions Parquet")
     ap.add_argument("--labels", required=True, help="label store folder")

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .core import OceanguardError, check_file, stable_hash
+from .core import OceanguardError, check_file, stable_hash, ArgumentParser
 from .contracts import LABELS, LABEL_SOURCES, conform, validate, empty_labels
 
 # %% auto #0
@@ -92,7 +92,7 @@ def import_labels_csv(path, source: str = "investigator", author: str | None = N
 # %% ../nbs/31_labels.ipynb #1c237e60
 def labels_main(argv: list[str] | None = None) -> int:
     "`oceanguard labels import|list`."
-    ap = argparse.ArgumentParser(prog="oceanguard labels", description="Import and list labels.")
+    ap = ArgumentParser(prog="oceanguard labels", description="Import and list labels.")
     sub = ap.add_subparsers(dest="cmd", required=True)
     im = sub.add_parser("import", help="import a labels CSV into the store")
     im.add_argument("file"); im.add_argument("--store", required=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .contracts import ANOMALIES, PREDICTIONS, conform, validate, empty
-from .core import OceanguardError, stable_hash
+from .core import OceanguardError, stable_hash, ArgumentParser
 
 # %% auto #0
 __all__ = ['ARTIFACTS', 'PredictionStore', 'summary', 'summary_main']
@@ -104,5 +104,5 @@ def _headline(m: dict, prefix: str = "") -> list[tuple[str, str]]:
 def summary_main(argv: list[str] | None = None) -> int:
     "`oceanguard summary`: where the pipeline's report, metrics and prediction records are."
     import argparse
-    argparse.ArgumentParser(prog="oceanguard summary", description="Say where the pipeline's outputs are.").parse_args(argv)
+    ArgumentParser(prog="oceanguard summary", description="Say where the pipeline's outputs are.").parse_args(argv)
     print(summary()); return 0

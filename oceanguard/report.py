@@ -18,7 +18,7 @@ import folium
 import numpy as np
 import pandas as pd
 
-from .core import OceanguardError, resource_path
+from .core import OceanguardError, resource_path, ArgumentParser
 
 # %% auto #0
 __all__ = ['OBJECT_TYPES', 'KIND_COLORS', 'report_assets', 'track_vertices', 'land_geojson', 'report_data', 'build_report',
@@ -246,8 +246,8 @@ def write_report(m: folium.Map, out) -> Path:
 # %% ../nbs/50_report.ipynb #da2378b0
 def report_main(argv: list[str] | None = None) -> int:
     "`oceanguard report INPUT... --out map.html [--bbox] [--start] [--end] [--anomalies FILE] [--tiles URL]`."
-    from oceanguard.detect import load_inputs, parse_bbox, parse_time, read_anomalies, _Parser
-    ap = _Parser(prog="oceanguard report", description="Write the investigator's map report (standalone HTML, works offline).")
+    from oceanguard.detect import load_inputs, parse_bbox, parse_time, read_anomalies
+    ap = ArgumentParser(prog="oceanguard report", description="Write the investigator's map report (standalone HTML, works offline).")
     ap.add_argument("inputs", nargs="+", metavar="INPUT", help="raw files (any reader format) or position store directories")
     ap.add_argument("--out", required=True, help="HTML file to write")
     ap.add_argument("--anomalies", action="append", default=[], metavar="FILE", help="anomalies Parquet file or folder (repeatable)")

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from .core import OceanguardError, check_file, file_hash, resource_path
+from .core import OceanguardError, check_file, file_hash, resource_path, ArgumentParser
 from .contracts import OBJECTS, POSITIONS, QUARANTINE, conform, empty_positions, empty_quarantine, validate
 from .readers import FORMATS, parse_columns
 from .catalogue import (build_catalogue, position_summary, catalogue_summary, empty_history, link_detections, static_history, OBJECT_COLUMNS)
@@ -363,13 +363,9 @@ def scan_plan(store, **filters) -> dict:
     return {"files": len(frags), "row_groups": rgs, "files_total": len(allf), "row_groups_total": sum(f.num_row_groups for f in allf)}
 
 # %% ../nbs/06_store.ipynb #0ffb9e05
-class _Parser(argparse.ArgumentParser):
-    "argparse whose errors are one-line `OceanguardError`s (the CLI prints them and exits 2)."
-    def error(self, message): raise OceanguardError(f"{self.prog}: {message}")
-
 def ingest_main(argv: list[str] | None = None) -> int:
     "`oceanguard ingest INPUT... --out DIR [--format F] [--columns f=C,...] [--source NAME] [--chunksize N]`."
-    ap = _Parser(prog="oceanguard ingest", description="Ingest raw position files into a Parquet store partitioned by date.")
+    ap = ArgumentParser(prog="oceanguard ingest", description="Ingest raw position files into a Parquet store partitioned by date.")
     ap.add_argument("inputs", nargs="+", metavar="INPUT", help="files to ingest (DMA/NOAA CSV, NMEA, GeoPackage/GeoJSON/GeoParquet, detections, structures, any CSV with --columns)")
     ap.add_argument("--out", required=True, metavar="DIR", help="the store folder (created if missing)")
     ap.add_argument("--format", metavar="F", help=f"force the format: {'|'.join(FORMATS)} (default: detected per file)")
@@ -404,7 +400,7 @@ def write_samples(out) -> list[Path]:
 
 def samples_main(argv: list[str] | None = None) -> int:
     "`oceanguard samples --out DIR`: write the shipped real samples into DIR."
-    ap = _Parser(prog="oceanguard samples", description="Write the shipped real AIS samples (with provenance) into a folder.")
+    ap = ArgumentParser(prog="oceanguard samples", description="Write the shipped real AIS samples (with provenance) into a folder.")
     ap.add_argument("--out", required=True, metavar="DIR", help="folder to write into (created if missing)")
     a = ap.parse_args(argv)
     files = write_samples(a.out)

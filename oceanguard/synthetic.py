@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .core import OceanguardError, resource_path, section
+from .core import OceanguardError, resource_path, section, ArgumentParser
 from .geo import NM, KN, haversine_m, initial_bearing, to_local_xy, from_local_xy
 
 # %% auto #0
@@ -555,7 +555,7 @@ def write_fleet(positions: pd.DataFrame, statics: pd.DataFrame, out) -> Path:
 # %% ../nbs/07_synthetic.ipynb #75586bc8
 def synthesize_main(argv: list[str] | None = None) -> int:
     "`oceanguard synthesize`: write a seeded synthetic fleet as NOAA-layout CSV or positions Parquet."
-    ap = argparse.ArgumentParser(prog="oceanguard synthesize", description="Generate a seeded synthetic AIS fleet between real ports.")
+    ap = ArgumentParser(prog="oceanguard synthesize", description="Generate a seeded synthetic AIS fleet between real ports.")
     ap.add_argument("--vessels", type=int, default=50, help="number of vessels (default 50)")
     ap.add_argument("--hours", type=float, default=24.0, help="time span in hours (default 24)")
     ap.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

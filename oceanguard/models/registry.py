@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..core import OceanguardError, stable_hash
+from ..core import OceanguardError, stable_hash, ArgumentParser
 from .windows import FEATURES, Normaliser, TrafficMap, Windows
 from .lstm import TARGETS, MotionModel, MotionNet, ModelParams
 
@@ -160,7 +160,7 @@ def update_card_metrics(path, metrics: dict, key: str = "evaluation") -> Path:
 # %% ../../nbs/34_registry.ipynb #0d2ec007
 def models_main(argv: list[str] | None = None) -> int:
     "CLI: `oceanguard models list|show [VERSION] [--dir models]`."
-    ap = argparse.ArgumentParser(prog="oceanguard models", description="List trained models and show their cards.")
+    ap = ArgumentParser(prog="oceanguard models", description="List trained models and show their cards.")
     ap.add_argument("action", choices=["list", "show"])
     ap.add_argument("version", nargs="?", default="latest", help="model version for show (default: latest)")
     ap.add_argument("--dir", default="models", help="registry folder (default: models)")

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..core import OceanguardError, check_file, frame_hash, load_params
+from ..core import OceanguardError, check_file, frame_hash, load_params, ArgumentParser
 from .windows import Normaliser, TrafficMap, make_windows, step_features
 from .lstm import MotionModel, ModelParams, calibrate_threshold, fit_net, model_params, window_scores
 from .registry import REQUIRED_COLUMNS, model_card, model_version, save_model
@@ -98,7 +98,7 @@ def read_positions(path) -> pd.DataFrame:
 
 def train_main(argv: list[str] | None = None) -> int:
     "CLI: `oceanguard train INPUT --out DIR [--params params.yaml] [--set key=value ...]`."
-    ap = argparse.ArgumentParser(prog="oceanguard train", description="Train the LSTM motion model on normal traffic.")
+    ap = ArgumentParser(prog="oceanguard train", description="Train the LSTM motion model on normal traffic.")
     ap.add_argument("input", help="positions: store folder, Parquet, CSV/NMEA/GeoPackage file, or 'synthetic'")
     ap.add_argument("--out", default="models", help="registry folder (default: models)")
     ap.add_argument("--params", default=None, help="params.yaml (section `model`)")
