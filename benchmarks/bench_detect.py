@@ -3,7 +3,7 @@
 1. In process: `add_features` + `detect` (all eight rules) on N synthetic positions (a seeded
    synthetic fleet, tiled with new identities and shifted in time to reach N), in file (time) order
    and again already sorted by object -> rows/s, rows per CPU-second, peak RSS.
-2. The movingpandas way on a subset (TrajectoryCollection, add_speed, ObservationGapSplitter for
+2. The movingpandas way on a subset (TrajectoryCollection, add_speed, add_direction, add_acceleration, ObservationGapSplitter for
    gaps, TrajectoryStopDetector for slow stays) -> rows/s, peak RSS, and the ratio.
 3. `oceanguard detect` on the same N positions written as one NOAA-layout CSV, as a whole process
    (read, clean, features, rules, write) -> wall time, CPU-seconds and peak RSS.
@@ -98,7 +98,7 @@ def run_mpd(pq: str, n: int) -> dict:
     c0, t0 = time.process_time(), time.perf_counter()
     gdf = gpd.GeoDataFrame(sub, geometry=gpd.points_from_xy(sub.lon, sub.lat), crs="EPSG:4326")
     tc = mpd.TrajectoryCollection(gdf, "object_id", t="t")
-    tc.add_speed(units=("nm", "h"))
+    tc.add_speed(units=("nm", "h")); tc.add_direction(); tc.add_acceleration(units=("nm", "h", "s"))
     gaps = mpd.ObservationGapSplitter(tc).split(gap=timedelta(hours=12))
     stops = mpd.TrajectoryStopDetector(tc).get_stop_segments(min_duration=timedelta(hours=4), max_diameter=2000)
     t1 = time.perf_counter()
@@ -157,7 +157,7 @@ def main():
           f"({r['sorted_cpu']:.2f} CPU-s) -> {r['n'] / r['sorted_s']:,.0f} rows/s, {r['n'] / r['sorted_cpu']:,.0f} rows per CPU-second")
     m = child("mpd", pq, mpd_n)
     mrate, mcrate = m["n"] / m["mpd_s"], m["n"] / m["mpd_cpu"]
-    print(f"movingpandas (speed, gap split, stop detector): {m['n']:,} rows  {m['mpd_s']:.2f} s  -> {mrate:,.0f} rows/s, "
+    print(f"movingpandas (speed, direction, acceleration, gap split, stop detector): {m['n']:,} rows  {m['mpd_s']:.2f} s  -> {mrate:,.0f} rows/s, "
           f"{mcrate:,.0f} rows per CPU-second; peak RSS {m['peak_mb']:,.0f} MB")
     print(f"ratio: oceanguard {rate / mrate:,.0f}x movingpandas rows/s, {crate / mcrate:,.0f}x per CPU-second "
           f"(oceanguard runs features + 8 rules, movingpandas 2 steps)")
