@@ -5,6 +5,8 @@
 # %% ../nbs/02_cleaning.ipynb #e1fc5251
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache, reduce
 
@@ -252,19 +254,25 @@ def _quarantine_rows(df: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
     return conform(pd.DataFrame({"source": bad["source"], "raw_file": bad["raw_file"], "raw_line": bad["raw_line"],
                                  "reason": r, "detail": detail, "raw": raw}), QUARANTINE).reset_index(drop=True)
 
-def _take_rows(df: pd.DataFrame, idx: np.ndarray, factorized: dict | None = None) -> pd.DataFrame:
-    "`df.take(idx)` with a fresh index; text columns (few distinct values) are moved as integer codes (`factorized`: column -> codes, uniques already known), 2-5x faster."
-    out = {}
-    for c in df.columns:
-        s = df[c]
-        if isinstance(s.dtype, pd.StringDtype) and len(s):
-            if (factorized or {}).get(c) is not None: codes, uniq = factorized[c]
-            elif s.notna().all() and (s == s.iloc[0]).all():                     # one value (a file name, a source)
-                out[c] = pd.array([s.iloc[0]], dtype=s.dtype).take(np.zeros(len(idx), np.intp)); continue
-            else: codes, uniq = pd.factorize(s, use_na_sentinel=False)
-            out[c] = pd.array(uniq, dtype=s.dtype).take(codes[idx])
-        else: out[c] = s.array.take(idx)
-    return pd.DataFrame(out, columns=df.columns, copy=False)
+def _take_column(s: pd.Series, idx: np.ndarray, factorized: tuple | None = None):
+    "`s.array.take(idx)`; text with few distinct values moves as integer codes, and a text column with one value is returned as it is (every selection of it is itself)."
+    if not (isinstance(s.dtype, pd.StringDtype) and len(s)): return s.array.take(idx)
+    if factorized is not None: codes, uniq = factorized
+    else:
+        v = s.iloc[0]
+        if len(idx) <= len(s) and pd.notna(v) and s.notna().all() and (s == v).all(): return s.array[: len(idx)]
+        codes, uniq = pd.factorize(s, use_na_sentinel=False)
+    return pd.array(uniq, dtype=s.dtype).take(codes[idx])
+
+def _take_rows(df: pd.DataFrame, idx: np.ndarray, factorized: dict | None = None, workers: int | None = None) -> pd.DataFrame:
+    "`df.take(idx)` with a fresh index, 2-5x faster: see `_take_column` (`factorized`: column -> (codes, uniques) already known); columns move in parallel threads (NumPy's and Arrow's take release the GIL)."
+    factorized = factorized or {}
+    take = lambda c: _take_column(df[c], idx, factorized.get(c))
+    k = min(workers or os.cpu_count() or 1, len(df.columns))
+    if k <= 1 or len(idx) < 200_000: out = [take(c) for c in df.columns]
+    else:
+        with ThreadPoolExecutor(k) as ex: out = list(ex.map(take, df.columns))
+    return pd.DataFrame(dict(zip(df.columns, out)), columns=df.columns, copy=False)
 
 def clean_positions(df: pd.DataFrame, now=None, check: bool = True, sort: bool = True) -> CleanResult:
     "Apply every cleaning rule to a positions-like frame; see the notebook for the rules and `CleanResult.counts`. `sort=False` keeps the input order."
