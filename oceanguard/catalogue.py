@@ -38,16 +38,17 @@ def empty_history() -> pd.DataFrame:
     dt = ["string", "string", "string", "datetime64[ns, UTC]", "datetime64[ns, UTC]", "int64"]
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(HISTORY_COLUMNS, dt)})
 
-def static_history(statics: pd.DataFrame | None, previous: pd.DataFrame | None = None) -> pd.DataFrame:
-    "Change log of static values: one row per run of one value of one field of one object."
+def static_history(statics: pd.DataFrame | None, previous: pd.DataFrame | None = None, fields: list[str] | None = None) -> pd.DataFrame:
+    "Change log of static values: one row per run of one value of one field of one object (only `fields`, if given)."
     parts = []
+    want = None if fields is None else set(fields) | ({"length", "width"} if "dimensions" in fields else set())
     if statics is not None and len(statics):
         st = statics
-        fields = [f for f in STATIC_FIELDS if f in st.columns]
-        texts = {f: _as_text(st[f], f) for f in fields}
+        texts = {f: _as_text(st[f], f) for f in STATIC_FIELDS if f in st.columns and (want is None or f in want)}
         if "length" in texts and "width" in texts:
             l, w = texts["length"], texts["width"]
             texts["dimensions"] = (l.fillna("?") + "x" + w.fillna("?")).mask(l.isna() & w.isna())
+        if fields is not None: texts = {f: v for f, v in texts.items() if f in fields}
         ts = pd.to_datetime(st["timestamp"], utc=True)
         for f, v in texts.items():
             ok = v.notna().to_numpy()
@@ -55,7 +56,8 @@ def static_history(statics: pd.DataFrame | None, previous: pd.DataFrame | None =
                 parts.append(pd.DataFrame({"object_id": st["object_id"].astype("string").to_numpy()[ok], "field": f,
                                            "value": v.to_numpy()[ok], "first_seen": ts.to_numpy()[ok],
                                            "last_seen": ts.to_numpy()[ok], "n_reports": 1}))
-    if previous is not None and len(previous): parts.append(previous[HISTORY_COLUMNS])
+    if previous is not None and len(previous):
+        parts.append(previous[HISTORY_COLUMNS] if fields is None else previous.loc[previous["field"].isin(fields), HISTORY_COLUMNS])
     if not parts: return empty_history()
     h = pd.concat(parts, ignore_index=True)
     for c in ["first_seen", "last_seen"]: h[c] = pd.to_datetime(h[c], utc=True).astype("datetime64[ns, UTC]")

@@ -35,7 +35,7 @@ class EncounterParams(_P):
 
 def close_pairs(tr, rows: np.ndarray, bin_ns: int, max_dist_m: float) -> pd.DataFrame:
     "Pairs of rows (`ia`, `ib`, objects `ga` < `gb`) in the same time bin within `max_dist_m`, via a grid join (never all pairs)."
-    if len(rows) == 0: return pd.DataFrame({c: np.zeros(0, np.int64) for c in ["k", "ia", "ib", "ga", "gb", "b"]}).assign(d=np.zeros(0))
+    if len(rows) == 0: return pd.DataFrame({c: np.zeros(0, np.float64 if c == "d" else np.int64) for c in ["ia", "ib", "ga", "gb", "d", "b"]})
     lat, lon = tr.lat[rows], tr.lon[rows]
     b = tr.t[rows] // bin_ns
     y = lat * 110_574.0
@@ -45,19 +45,25 @@ def close_pairs(tr, rows: np.ndarray, bin_ns: int, max_dist_m: float) -> pd.Data
     sy, sx = int(cy.max()) + 2, int(cx.max()) + 2
     if (b.max() + 1) * sx * sy >= 2**62: raise OceanguardError("encounter: area x time too large for one grid; split the input by time")
     key = (b * sx + cx) * sy + cy                                                # one int64 per (bin, cell)
-    right = pd.DataFrame({"k": key, "ib": rows, "gb": tr.g[rows]})
-    parts = []
+    o = np.argsort(key, kind="stable")                                          # a sort-merge join on the cell key
+    ks, rs = key[o], rows[o]; gs = tr.g[rs]
+    ia, ib = [], []
     for dx in (-1, 0, 1):
         for dy in (-1, 0, 1):
-            left = pd.DataFrame({"k": key + dx * sy + dy, "ia": rows, "ga": tr.g[rows]})
-            m = left.merge(right, on="k")
-            parts.append(m.loc[m.ga < m.gb, ["k", "ia", "ib", "ga", "gb"]])
-    pairs = pd.concat(parts, ignore_index=True)
-    if len(pairs) == 0: return pairs.assign(d=np.zeros(0), b=np.zeros(0, np.int64))
-    ia, ib = pairs.ia.to_numpy(), pairs.ib.to_numpy()
-    pairs["d"] = haversine_m(tr.lat[ia], tr.lon[ia], tr.lat[ib], tr.lon[ib])
-    pairs["b"] = tr.t[ia] // bin_ns
-    return pairs[pairs.d <= max_dist_m].sort_values(["ga", "gb", "b"], kind="stable").reset_index(drop=True)
+            q = ks + (dx * sy + dy)                                              # the neighbour cell of each row, still sorted
+            lo, hi = np.searchsorted(ks, q, "left"), np.searchsorted(ks, q, "right")
+            cnt = hi - lo
+            li = np.repeat(np.arange(len(ks)), cnt)                             # every (row, row in the neighbour cell)
+            ri = np.arange(len(li)) - np.repeat(np.cumsum(cnt) - cnt - lo, cnt)
+            keep = gs[li] < gs[ri]
+            ia.append(rs[li[keep]]); ib.append(rs[ri[keep]])
+    ia, ib = np.concatenate(ia), np.concatenate(ib)
+    d = haversine_m(tr.lat[ia], tr.lon[ia], tr.lat[ib], tr.lon[ib])
+    near = d <= max_dist_m
+    ia, ib, d = ia[near], ib[near], d[near]
+    ga, gb, bb = tr.g[ia], tr.g[ib], tr.t[ia] // bin_ns
+    s = np.lexsort((ib, ia, bb, gb, ga))
+    return pd.DataFrame({"ia": ia[s], "ib": ib[s], "ga": ga[s], "gb": gb[s], "d": d[s], "b": bb[s]})
 
 def encounter(features, params=None, objects=None) -> pd.DataFrame:
     "Pairs of vessels within `max_dist_m` for at least `min_hours`, both slow (median), far from anchorages."
