@@ -262,7 +262,7 @@ def ingest(inputs, store_dir, format: str | None = None, columns: str | dict | N
                 if len(rr.statics): history = static_history(rr.statics, previous=history)
                 bar.update(rr.n_input)
         fr.source = fr.source or source or fmt
-        entries.append((fr, {"file": p.name, "path": str(p.resolve()), "hash": h, "size": p.stat().st_size, "format": fmt,
+        entries.append((fr, {"file": p.name, "path": str(p), "hash": h, "size": p.stat().st_size, "format": fmt,
                              "columns": columns if isinstance(columns, (str, type(None))) else json.dumps(columns),
                              "ingested_at": now.isoformat()}))
     # compaction: one date at a time
