@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .cleaning import _take_rows
 from .contracts import FEATURES, POSITIONS, conform, empty
 from .core import OceanguardError, section
-from .geo import EARTH_RADIUS_M, KN, NM, PortIndex, _legs, _point_terms, _unit_xyz, angle_diff
+from .geo import KN, PortIndex, _chord_nm, _legs, _point_terms, _unit_xyz, angle_diff
 
 # %% auto #0
 __all__ = ['FEATURE_COLUMNS', 'FeatureParams', 'feature_params', 'add_features', 'features_from_params', 'to_trajectories',
@@ -106,8 +106,7 @@ def _port_distance_nm(lat: np.ndarray, lon: np.ndarray, index: PortIndex, pt: di
     run_len = np.diff(np.r_[run_start, len(key)])
     run_cell, cells = pd.factorize(key[run_start])
     if len(cells) > len(pts) // 4:                                                  # scattered points (not tracks): one search each is cheaper
-        xyz = np.column_stack([(pt["cp"] * pt["cl"])[pts], (pt["cp"] * pt["sl"])[pts], pt["sp"][pts]])
-        dist[pts] = 2 * np.arcsin(np.clip(index.tree.query(xyz, k=1)[0] / 2, 0, 1)) * EARTH_RADIUS_M / NM
+        dist[pts] = index.query(lat[pts], lon[pts])[0]
         return dist
     ci = np.floor(cells / 1e6 + 0.5); cj = cells - ci * 1e6                          # back to the two cell numbers
     r = 2 * np.sin(np.radians(cell_deg) / 2) * (1 + 1e-6)                           # chord bound centre -> any point of the cell
@@ -125,7 +124,7 @@ def _port_distance_nm(lat: np.ndarray, lon: np.ndarray, index: PortIndex, pt: di
     for j, e in enumerate(ends):
         q = port[first_cand[:e] + j]
         best[:e] = np.minimum(best[:e], (x[:e] - px[q]) ** 2 + (y[:e] - py[q]) ** 2 + (z[:e] - pz[q]) ** 2)
-    dist[sel] = 2 * np.arcsin(np.clip(np.sqrt(best) / 2, 0, 1)) * EARTH_RADIUS_M / NM
+    dist[sel] = _chord_nm(np.sqrt(best))
     return dist
 
 def _consecutive_legs(lat: np.ndarray, lon: np.ndarray, workers: int | None = None,
@@ -166,11 +165,6 @@ def _conformed(positions: pd.DataFrame, keep_extra: bool) -> pd.DataFrame:
 def _position_dtypes() -> dict:
     return empty(POSITIONS).dtypes.to_dict()
 
-def _wrap180(d: np.ndarray) -> np.ndarray:
-    "In place: differences of two angles in [0, 360) (so within (-360, 360)) to [-180, 180), as `angle_diff`; NaN stays."
-    d[d >= 180.0] -= 360.0; d[d < -180.0] += 360.0
-    return d
-
 def add_features(positions: pd.DataFrame, *, gap_s: float = 1800.0, max_speed_kn: float = 50.0,
                  min_jump_m: float = 500.0, stop_speed_kn: float = 1.0, stop_min_s: float = 300.0,
                  ports: PortIndex | None | Literal[False] = None, keep_extra: bool = False) -> pd.DataFrame:
@@ -192,7 +186,7 @@ def add_features(positions: pd.DataFrame, *, gap_s: float = 1800.0, max_speed_kn
     speed, accel, turn = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     np.divide(dist, dt * KN, out=speed, where=moving)
     np.divide(speed[1:] - speed[:-1], dt[1:], out=accel[1:], where=moving[1:])
-    np.divide(_wrap180(bearing[1:] - bearing[:-1]), dt[1:], out=turn[1:], where=moving[1:])
+    np.divide(angle_diff(bearing[1:], bearing[:-1]), dt[1:], out=turn[1:], where=moving[1:])
     accel[first] = np.nan; turn[first] = np.nan                      # previous leg belongs to another object
 
     jump = (dist > p.min_jump_m) & ((dt == 0) | (speed > p.max_speed_kn))
@@ -208,7 +202,7 @@ def add_features(positions: pd.DataFrame, *, gap_s: float = 1800.0, max_speed_kn
     out = {
         "dt_s": dt, "dist_m": dist, "speed_kn": speed, "bearing": bearing, "accel_kn_s": accel,
         "turn_rate_deg_s": turn, "sog_gap_kn": _float("sog") - speed,
-        "cog_heading_diff": _wrap180(np.where(known, cog - heading, np.nan)),
+        "cog_heading_diff": np.where(known, angle_diff(cog, heading), np.nan),
         "dist_port_nm": dport[0] if dport else np.full(n, np.nan),
         "segment_id": pd.array(segment, dtype="Int64"),
         "is_stopped": pd.array(_stops(t_s, speed, dt, seg_start, p.stop_speed_kn, p.stop_min_s) if n else np.zeros(0, bool), dtype="boolean"),

@@ -126,6 +126,10 @@ def _unit_xyz(lat, lon) -> np.ndarray:
     cp = np.cos(p)
     return np.column_stack([cp * np.cos(l), cp * np.sin(l), np.sin(p)])
 
+def _chord_nm(chord) -> np.ndarray:
+    "Great-circle distance (nm) of a chord between unit vectors."
+    return 2 * np.arcsin(np.clip(chord / 2, 0, 1)) * EARTH_RADIUS_M / NM
+
 class PortIndex:
     "Nearest port/anchorage by great-circle distance (scipy `cKDTree` on unit-sphere coordinates)."
     def __init__(self, ports: pd.DataFrame):
@@ -153,7 +157,7 @@ class PortIndex:
         dist = np.full(lat.shape, np.nan); idx = np.full(lat.shape, -1, dtype=np.int64)
         if ok.any():
             chord, i = self.tree.query(_unit_xyz(lat[ok], lon[ok]), k=1)
-            dist[ok] = 2 * np.arcsin(np.clip(chord / 2, 0, 1)) * EARTH_RADIUS_M / NM
+            dist[ok] = _chord_nm(chord)
             idx[ok] = i
         return dist, idx
 
