@@ -225,6 +225,9 @@ LABELS = _schema("labels", {
     "source": _col(STRING, pa.Check.isin(LABEL_SOURCES), nullable=False),
     "author": _col(STRING),
     "note": _col(STRING),
+    "magnitude": _col(FLOAT),      # the injected size in `unit` (gap hours, jump nm, ...); NaN for verdicts
+    "unit": _col(STRING),
+    "related_id": _col(STRING),    # the other object of an encounter or identity clone
 }, checks=[pa.Check(_end_after_start, name="end_not_before_start", ignore_na=False)])
 
 # %% ../nbs/01_contracts.ipynb #4c275fe4
