@@ -17,7 +17,7 @@ from .core import OceanguardError, resource_path
 # %% auto #0
 __all__ = ['EARTH_RADIUS_M', 'NM', 'KN', 'WGS84_A', 'WGS84_F', 'haversine_m', 'initial_bearing', 'angle_diff', 'geodesic_m',
            'to_local_xy', 'from_local_xy', 'load_ports', 'PortIndex', 'distance_to_port_nm', 'nearest_port',
-           'load_land', 'load_seas', 'load_ne_ports', 'sea_name', 'on_land']
+           'load_land', 'load_seas', 'load_ne_ports', 'sea_name', 'on_land', 'ShoreIndex', 'distance_to_shore_nm']
 
 # %% ../nbs/08_geo.ipynb #bcf34835
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
@@ -265,3 +265,145 @@ def on_land(lat, lon, tolerance_m: float = 1000.0) -> np.ndarray:
                                     distance=tolerance_m / (111_320.0 * np.maximum(np.cos(np.radians(lat[inside])), 0.01)))
         out[inside[np.unique(near)]] = False
     return out
+
+# %% ../nbs/08_geo.ipynb #0a8a4cfa
+_TILE_DEG, _MARGIN_DEG = 10.0, 2.0
+
+@lru_cache(maxsize=1)
+def _coast_segments() -> tuple[np.ndarray, ...]:
+    "The Natural Earth 1:10m coastline as straight pieces: start and end (lat, lon) of each, 407,072 pieces."
+    rings = shapely.get_rings(np.asarray(load_land().geometry.values))
+    coords, ring_ix = shapely.get_coordinates(rings, return_index=True)
+    same = ring_ix[1:] == ring_ix[:-1]
+    a, b = coords[:-1][same], coords[1:][same]
+    return a[:, 1], a[:, 0], b[:, 1], b[:, 0]
+
+class _ShoreTile:
+    "Coastline points near one tile: a k-d tree on the unit sphere (the interface `PortIndex.query` has: `.tree`, `.query`)."
+    def __init__(self, lat: np.ndarray, lon: np.ndarray, reach_nm: float):
+        from scipy.spatial import cKDTree
+        self.lat, self.lon, self.reach_nm = lat, lon, reach_nm
+        self.tree = cKDTree(_unit_xyz(lat, lon))
+    def query(self, lat, lon, bound_nm: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+        "Distance (nm) to and index of the nearest point; `inf` beyond `bound_nm` (a bounded search is much faster far from the coast)."
+        bound = 2 * np.sin(min(bound_nm * NM / EARTH_RADIUS_M, np.pi) / 2) if np.isfinite(bound_nm) else np.inf
+        chord, i = self.tree.query(_unit_xyz(lat, lon), k=1, distance_upper_bound=bound)
+        return np.where(np.isfinite(chord), _chord_nm(np.where(np.isfinite(chord), chord, 0)), np.inf), i
+
+class ShoreIndex:
+    """Distance (nm) to the nearest point of the Natural Earth 1:10m coastline, densified every `spacing_m`
+    (so it is exact to `spacing_m / 2`). Built per 10-degree tile on first use, from the coastline within 2 degrees
+    of the tile; a position farther than that from every coastline point of its tile is measured against the
+    whole coastline's vertices; distances are capped at `max_nm` (no rule looks farther out)."""
+    def __init__(self, spacing_m: float = 500.0, max_nm: float = 200.0):
+        if not spacing_m > 0: raise OceanguardError(f"ShoreIndex spacing_m must be > 0 (got {spacing_m})")
+        self.spacing_m, self.max_nm = float(spacing_m), float(max_nm)
+        self._tiles: dict = {}
+
+    @classmethod
+    def default(cls) -> "ShoreIndex":
+        "The index over the shipped coastline (500 m spacing), one per process."
+        return _default_shore()
+
+    def __repr__(self): return f"ShoreIndex({self.spacing_m:g} m spacing, {len(self._tiles)} tile(s) built)"
+
+    def _densify(self, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        a_lat, a_lon, b_lat, b_lon = (x[sel] for x in _coast_segments())
+        n = np.maximum(np.ceil(haversine_m(a_lat, a_lon, b_lat, b_lon) / self.spacing_m), 1).astype(np.int64)
+        seg = np.repeat(np.arange(len(n)), n)
+        f = (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)) / np.repeat(n, n)
+        dlon = (b_lon - a_lon)[seg]
+        dlon = np.where(dlon > 180, dlon - 360, np.where(dlon < -180, dlon + 360, dlon))
+        lon = a_lon[seg] + dlon * f
+        return a_lat[seg] + (b_lat - a_lat)[seg] * f, (lon + 180.0) % 360.0 - 180.0
+
+    def tile(self, key: tuple[int, int]) -> _ShoreTile | None:
+        "The coastline points of tile `key` = (row, column) of 10-degree cells, with its reach; None when no coast is near."
+        if key not in self._tiles:
+            i, j = key
+            s, w = i * _TILE_DEG - 90.0, j * _TILE_DEG - 180.0
+            m = _MARGIN_DEG
+            a_lat, a_lon, b_lat, b_lon = _coast_segments()
+            lo_lat, hi_lat = np.minimum(a_lat, b_lat), np.maximum(a_lat, b_lat)
+            lo_lon, hi_lon = np.minimum(a_lon, b_lon), np.maximum(a_lon, b_lon)
+            sel = (hi_lat >= s - m) & (lo_lat <= s + _TILE_DEG + m)
+            west, east = w - m, w + _TILE_DEG + m                      # the tile's box, wrapped across the antimeridian
+            lon_ok = (hi_lon >= west) & (lo_lon <= east)
+            if west < -180: lon_ok |= hi_lon >= west + 360
+            if east > 180: lon_ok |= lo_lon <= east - 360
+            sel = np.flatnonzero(sel & lon_ok)
+            coslat = np.cos(np.radians(min(max(abs(s), abs(s + _TILE_DEG)), 89.0)))
+            reach = m * 60.0 * coslat                                 # nm: any coast closer than this is in the tile's set
+            self._tiles[key] = _ShoreTile(*self._densify(sel), reach) if len(sel) else None
+        return self._tiles[key]
+
+    @staticmethod
+    def tile_keys(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        "Tile number of each position (row * 36 + column)."
+        i = np.clip(np.floor((lat + 90.0) / _TILE_DEG), 0, 180 / _TILE_DEG - 1)
+        j = np.clip(np.floor((lon + 180.0) / _TILE_DEG), 0, 360 / _TILE_DEG - 1)
+        return (i * 36 + j).astype(np.int64)
+
+    def coast_nm(self, lat, lon) -> np.ndarray:
+        "Distance (nm) to the nearest coastline point, at most `max_nm` (NaN where lat/lon is missing)."
+        lat, lon = np.atleast_1d(np.asarray(lat, dtype=float)), np.atleast_1d(np.asarray(lon, dtype=float))
+        out = np.full(lat.shape, np.nan)
+        ok = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
+        if not len(ok): return out
+        keys = self.tile_keys(lat[ok], lon[ok])
+        uniq = np.unique(keys)
+        far = []
+        for key in uniq:
+            sel = ok[keys == key] if len(uniq) > 1 else ok
+            t = self.tile((int(key // 36), int(key % 36)))
+            if t is None: far.append(sel); continue
+            d = t.query(lat[sel], lon[sel], bound_nm=t.reach_nm)[0]
+            out[sel] = d
+            far.append(sel[d > t.reach_nm])
+        far = np.concatenate(far) if far else np.zeros(0, np.int64)
+        if len(far): out[far] = np.minimum(_global_coast().query(lat[far], lon[far], bound_nm=self.max_nm)[0], self.max_nm)
+        return out
+
+    def distance_nm(self, lat, lon, coast_nm=None, cell_deg: float = 0.01) -> np.ndarray:
+        """Distance to shore (nm): 0 on land, else the distance to the coastline. Land is tested once per
+        `cell_deg` cell, at its centre, for positions so far from the coast that the whole neighbourhood is on
+        one side; nearer than `0.6 nm` the distance to the coastline is given on either side."""
+        lat, lon = np.atleast_1d(np.asarray(lat, dtype=float)), np.atleast_1d(np.asarray(lon, dtype=float))
+        d = self.coast_nm(lat, lon) if coast_nm is None else np.array(coast_nm, dtype=float)
+        half_diag_nm = np.sqrt(2) / 2 * cell_deg * 60.0
+        far = np.flatnonzero(d - self.spacing_m / 2 / NM > half_diag_nm)
+        if len(far):
+            ci, cj = np.floor(lat[far] / cell_deg), np.floor(lon[far] / cell_deg)
+            cells, inv = np.unique(np.stack([ci, cj], axis=1), axis=0, return_inverse=True)
+            pos, _ = _contains("land", (cells[:, 0] + 0.5) * cell_deg, (cells[:, 1] + 0.5) * cell_deg)
+            land_cell = np.zeros(len(cells), dtype=bool); land_cell[pos] = True
+            d[far[land_cell[inv.ravel()]]] = 0.0
+        return d
+
+@lru_cache(maxsize=1)
+def _global_coast() -> _ShoreTile:
+    "Every vertex of the coastline (not densified): for positions far out at sea, where a few km do not matter."
+    a_lat, a_lon, _, _ = _coast_segments()
+    return _ShoreTile(a_lat, a_lon, np.inf)
+
+@lru_cache(maxsize=1)
+def _default_shore() -> ShoreIndex: return ShoreIndex()
+
+def distance_to_shore_nm(lat, lon, shore: ShoreIndex | None = None, round_deg: float | None = 0.001) -> np.ndarray:
+    """Distance (nm) from each position to the Natural Earth 1:10m shore: 0 on land, NaN where lat/lon is missing
+    (see `ShoreIndex`). Positions are measured once per `round_deg` grid point (0.001 deg: within 0.05 nm), so a
+    moored vessel's thousand reports cost one search; `round_deg=None` measures each position."""
+    shore = shore or ShoreIndex.default()
+    lat, lon = np.atleast_1d(np.asarray(lat, dtype=float)), np.atleast_1d(np.asarray(lon, dtype=float))
+    if round_deg is None or len(lat) < 1000: return shore.distance_nm(lat, lon)
+    out = np.full(lat.shape, np.nan)
+    ok = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
+    if not len(ok): return out
+    i, j = np.rint(lat[ok] / round_deg).astype(np.int64), np.rint(lon[ok] / round_deg).astype(np.int64)
+    key = i * (1 << 32) + (j + (1 << 31))
+    run = np.r_[True, key[1:] != key[:-1]]                        # a track's reports at one place come together
+    u, inv = np.unique(key[run], return_inverse=True)
+    d = shore.distance_nm((u >> 32) * round_deg, ((u & 0xFFFFFFFF) - (1 << 31)) * round_deg)
+    out[ok] = d[inv.ravel()][np.cumsum(run) - 1]
+    return out
+
