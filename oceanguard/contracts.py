@@ -189,6 +189,7 @@ FEATURES = _schema("features", {
     "sog_gap_kn": _col(FLOAT),
     "cog_heading_diff": _col(FLOAT, pa.Check.in_range(-180, 180)),  # signed: COG minus heading
     "dist_port_nm": _col(FLOAT, _NONNEG),
+    "dist_shore_nm": _col(FLOAT, _NONNEG),                          # 0 on land (Natural Earth 1:10m)
     "segment_id": _col(INT, pa.Check.ge(0)),
     "is_stopped": _col("boolean"),
 })

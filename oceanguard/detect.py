@@ -220,6 +220,7 @@ def _detect_parser() -> argparse.ArgumentParser:
     ap.add_argument("--kinds", help=f"comma-separated kinds to run (default all: {','.join(RULES)})")
     ap.add_argument("--model", help="trained model: a path or 'latest' (default: latest if one exists)")
     ap.add_argument("--no-model", action="store_true", help="rules only")
+    ap.add_argument("--places", default=None, help="learned places (Parquet from `learn_places`); default: learned from the input itself (params places.learn)")
     return ap
 
 def _malloc_mode(mmap_threshold: int, trim: bool = False):
@@ -256,6 +257,12 @@ def detect_main(argv: list[str] | None = None) -> int:
     if n_pos:
         from oceanguard.features import features_from_params
         feats = features_from_params(pos, params)
+        from oceanguard.places import PlacesParams, apply_places, places_from_params
+        from oceanguard.core import check_file, section
+        if a.places: places = pd.read_parquet(check_file(a.places, "places file"))
+        elif section(params, "places", PlacesParams).learn: places = places_from_params(feats, params)
+        else: places = None
+        if places is not None: apply_places(feats, places)
         del pos                                      # features carry every position column (memory)
         an = detect(feats, params, zones=a.zones, objects=data["objects"], kinds=kinds, statics=data["statics"])
     else: feats, an = pos, empty_anomalies()

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .cleaning import _take_rows
 from .contracts import FEATURES, POSITIONS, conform, empty
 from .core import OceanguardError, section
-from .geo import KN, PortIndex, _chord_nm, _legs, _point_terms, _unit_xyz, angle_diff
+from .geo import KN, PortIndex, ShoreIndex, _chord_nm, _legs, _point_terms, _unit_xyz, angle_diff, distance_to_shore_nm
 
 # %% auto #0
 __all__ = ['FEATURE_COLUMNS', 'FeatureParams', 'feature_params', 'add_features', 'features_from_params', 'to_trajectories',
@@ -167,8 +167,10 @@ def _position_dtypes() -> dict:
 
 def add_features(positions: pd.DataFrame, *, gap_s: float = 1800.0, max_speed_kn: float = 50.0,
                  min_jump_m: float = 500.0, stop_speed_kn: float = 1.0, stop_min_s: float = 300.0,
-                 ports: PortIndex | None | Literal[False] = None, keep_extra: bool = False) -> pd.DataFrame:
-    "**features** for each position, sorted by (object_id, timestamp). `ports=None` uses the shipped ports, `False` skips `dist_port_nm`."
+                 ports: PortIndex | None | Literal[False] = None, shore: ShoreIndex | None | Literal[False] = None,
+                 keep_extra: bool = False) -> pd.DataFrame:
+    """**features** for each position, sorted by (object_id, timestamp). `ports=None` uses the shipped ports, `False` skips
+    `dist_port_nm`; `shore=None` the shipped coastline, `False` skips `dist_shore_nm`."""
     p = section({"features": dict(gap_s=gap_s, max_speed_kn=max_speed_kn, min_jump_m=min_jump_m,
                                   stop_speed_kn=stop_speed_kn, stop_min_s=stop_min_s)}, "features", FeatureParams)
     df, codes = _sort_positions(_conformed(positions, keep_extra))
@@ -204,15 +206,16 @@ def add_features(positions: pd.DataFrame, *, gap_s: float = 1800.0, max_speed_kn
         "turn_rate_deg_s": turn, "sog_gap_kn": _float("sog") - speed,
         "cog_heading_diff": np.where(known, angle_diff(cog, heading), np.nan),
         "dist_port_nm": dport[0] if dport else np.full(n, np.nan),
+        "dist_shore_nm": distance_to_shore_nm(lat, lon, shore or None) if shore is not False and n else np.full(n, np.nan),
         "segment_id": pd.array(segment, dtype="Int64"),
         "is_stopped": pd.array(_stops(t_s, speed, dt, seg_start, p.stop_speed_kn, p.stop_min_s) if n else np.zeros(0, bool), dtype="boolean"),
     }
     cols = {**{c: df[c] for c in POSITIONS.columns}, **out, **{c: df[c] for c in df.columns if c not in FEATURES.columns}}
     return pd.DataFrame({c: cols[c] for c in list(FEATURES.columns) + list(cols)[len(FEATURES.columns):]}, copy=False)  # columns side by side, no copy
 
-def features_from_params(positions: pd.DataFrame, params: dict | None = None, ports=None) -> pd.DataFrame:
+def features_from_params(positions: pd.DataFrame, params: dict | None = None, ports=None, shore=None) -> pd.DataFrame:
     "`add_features` with the `features` section of `params` (e.g. `load_params('params.yaml')`)."
-    return add_features(positions, **feature_params(params).model_dump(), ports=ports)
+    return add_features(positions, **feature_params(params).model_dump(), ports=ports, shore=shore)
 
 # %% ../nbs/10_features.ipynb #aba547f4
 def _mpd():
@@ -228,7 +231,7 @@ def to_trajectories(positions: pd.DataFrame, by: Literal["object", "segment"] = 
     import geopandas as gpd
     mpd = _mpd()
     if by == "segment":
-        df = add_features(positions, keep_extra=True, **{"ports": False, **feature_kw})
+        df = add_features(positions, keep_extra=True, **{"ports": False, "shore": False, **feature_kw})
         df["traj_id"] = df["object_id"].astype(str) + "#" + df["segment_id"].astype(str)
     elif by == "object":
         df = _sort_positions(conform(positions, POSITIONS, keep_extra=True, what="positions"))[0]

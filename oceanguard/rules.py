@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .anomalies import (concat_anomalies, empty_anomalies, evidence_json, make_anomalies,
                                   positions_evidence, ratio_score)
 from .core import OceanguardError, section
-from .geo import KN, NM, angle_diff, distance_to_port_nm, haversine_m
+from .geo import KN, NM, angle_diff, distance_to_port_nm, distance_to_shore_nm, haversine_m
 
 # %% auto #0
 __all__ = ['SOURCES', 'REQUIRED', 'SHIP_CATEGORIES', 'SINGLE_RULES', 'Track', 'as_track', 'run_reduce', 'run_mean', 'fmt_time',
@@ -116,6 +116,18 @@ class Track:
         if "dist_port_nm" in self.f.columns: return _num(self.f, "dist_port_nm")
         return distance_to_port_nm(self.lat, self.lon)
     @cached_property
+    def dist_shore_nm(self):
+        "Distance to shore (nm, 0 on land): the features' column, or measured here when it is missing or was skipped."
+        if "dist_shore_nm" in self.f.columns:
+            d = _num(self.f, "dist_shore_nm")
+            if len(d) == 0 or np.isfinite(d).any() or not np.isfinite(self.lat).any(): return d
+        return distance_to_shore_nm(self.lat, self.lon)
+    def at_sea(self, min_shore_nm: float, min_port_nm: float | None = None) -> np.ndarray:
+        "Rows at least `min_shore_nm` from shore (and `min_port_nm` from the nearest port, anchorage or learned place); unknown distances do not exclude."
+        ok = ~(self.dist_shore_nm < min_shore_nm) if min_shore_nm > 0 else np.ones(len(self), bool)
+        if min_port_nm: ok &= ~(self.dist_port_nm < min_port_nm)
+        return ok
+    @cached_property
     def nav_status(self): return _num(self.f, "nav_status")
     @cached_property
     def mmsi(self):
@@ -206,6 +218,7 @@ class AisGapParams(_P):
     min_gap_h: float = Field(12.0, gt=0)
     max_gap_h: float = Field(720.0, gt=0)   # longer holes are gaps between data collections, not dark periods
     min_dist_port_nm: float = Field(50.0, ge=0)
+    min_dist_shore_nm: float = Field(0.0, ge=0)
     rate_window_h: float = Field(12.0, gt=0)
 
 def _reports_before(tr: Track, rows: np.ndarray, window_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -227,6 +240,9 @@ def ais_gap(features, params=None, objects=None) -> pd.DataFrame:
     dt = tr.dt_s                                    # NaN compares False
     i = np.flatnonzero((dt >= p.min_gap_h * 3600) & (dt <= p.max_gap_h * 3600))
     i = i[(dp[i-1] >= p.min_dist_port_nm) & (dp[i] >= p.min_dist_port_nm)]
+    sea = tr.at_sea(p.min_dist_shore_nm)
+    i = i[sea[i-1] & sea[i]]
+    ds = tr.dist_shore_nm
     if len(i) == 0: return empty_anomalies()
     gap_h, moved = tr.dt_s[i] / 3600, tr.dist_m[i] / NM
     n_before, span_h = _reports_before(tr, i - 1, p.rate_window_h * 3600)
@@ -234,13 +250,15 @@ def ais_gap(features, params=None, objects=None) -> pd.DataFrame:
     oid = tr.ids[tr.g[i]].astype(str)
     t0, t1, where = fmt_time(tr.t[i-1]), fmt_time(tr.t[i]), fmt_place(tr.lat[i-1], tr.lon[i-1])
     expl = [f"{o} sent no position for {h:.1f} h (threshold {p.min_gap_h:g} h) from {a} to {b}, going dark at {w}, "
-            f"{d0:.0f} nm from the nearest port (threshold {p.min_dist_port_nm:g} nm); it had sent {n} reports in the "
+            f"{d0:.0f} nm from the nearest port (threshold {p.min_dist_port_nm:g} nm) and {s0:.0f} nm from shore (threshold "
+            f"{p.min_dist_shore_nm:g} nm); it had sent {n} reports in the "
             f"{sp:.1f} h before and moved {m:.1f} nm across the gap."
-            for o, h, a, b, w, d0, n, sp, m in zip(oid, gap_h, t0, t1, where, dp[i-1], n_before, span_h, moved)]
+            for o, h, a, b, w, d0, s0, n, sp, m in zip(oid, gap_h, t0, t1, where, dp[i-1], ds[i-1], n_before, span_h, moved)]
     ev = [evidence_json(p.model_dump(), {"gap_h": h, "dist_moved_nm": m, "implied_speed_kn": m/max(h, 1e-9),
                                          "dist_port_nm_before": a, "dist_port_nm_after": b, "reports_before": n,
-                                         "reports_per_hour_before": r}, tr.evidence([k-1, k]), source=SOURCES["ais_gap"])
-          for h, m, a, b, n, r, k in zip(gap_h, moved, dp[i-1], dp[i], n_before, rate, i)]
+                                         "reports_per_hour_before": r, "dist_shore_nm_before": s0, "dist_shore_nm_after": s1},
+                        tr.evidence([k-1, k]), source=SOURCES["ais_gap"])
+          for h, m, a, b, n, r, k, s0, s1 in zip(gap_h, moved, dp[i-1], dp[i], n_before, rate, i, ds[i-1], ds[i])]
     return make_anomalies("ais_gap", "rule:ais_gap", oid, tr.t[i-1], tr.t[i], tr.lat[i-1], tr.lon[i-1],
                           ratio_score(gap_h, p.min_gap_h, 4), expl, ev, mmsi=tr.mmsi[i])
 
@@ -418,6 +436,7 @@ class DriftParams(_P):
     min_length_m: float = Field(24.0, ge=0)
     max_gap_min: float = Field(15.0, gt=0)
     min_dist_port_nm: float = Field(2.0, ge=0)
+    min_dist_shore_nm: float = Field(0.0, ge=0)
 
 def drift(features, params=None, objects=None) -> pd.DataFrame:
     "Sustained low speed with COG diverging from heading (drifting), for vessels of at least `min_length_m`."
@@ -428,7 +447,8 @@ def drift(features, params=None, objects=None) -> pd.DataFrame:
     else: diff = np.abs(angle_diff(tr.cog, tr.heading))
     length = tr.object_attr("length")
     mask = ((tr.sog >= p.min_sog_kn) & (tr.sog <= p.max_sog_kn) & (diff >= p.min_angle_deg) & (diff <= p.max_angle_deg)
-            & ~np.isin(tr.nav_status, [1, 5]) & ~(length < p.min_length_m) & (tr.dist_port_nm >= p.min_dist_port_nm))
+            & ~np.isin(tr.nav_status, [1, 5]) & ~(length < p.min_length_m) & (tr.dist_port_nm >= p.min_dist_port_nm)
+            & tr.at_sea(p.min_dist_shore_nm))
     s, e = tr.runs(mask, max_gap_s=p.max_gap_min * 60)
     dur_min = (tr.t[e] - tr.t[s]) / 6e10
     dist_nm = haversine_m(tr.lat[s], tr.lon[s], tr.lat[e], tr.lon[e]) / NM
@@ -436,14 +456,15 @@ def drift(features, params=None, objects=None) -> pd.DataFrame:
     s, e, dur_min, dist_nm = s[keep], e[keep], dur_min[keep], dist_nm[keep]
     if len(s) == 0: return empty_anomalies()
     msog, mdiff = run_mean(tr.sog, s, e), run_mean(diff, s, e)
+    smin = run_reduce(np.fmin, tr.dist_shore_nm, s, e)
     oid = tr.ids[tr.g[s]].astype(str)
     expl = [f"{o} drifted for {d:.0f} min (threshold {p.min_minutes:g} min) over {x:.2f} nm from {w} at {a}: mean speed "
             f"{v:.1f} kn (limits {p.min_sog_kn:g}-{p.max_sog_kn:g} kn) with course {c:.0f} deg off its heading "
-            f"(threshold {p.min_angle_deg:g} deg)."
-            for o, d, x, w, a, v, c in zip(oid, dur_min, dist_nm, fmt_place(tr.lat[s], tr.lon[s]), fmt_time(tr.t[s]), msog, mdiff)]
+            f"(threshold {p.min_angle_deg:g} deg), {sh:.1f} nm from shore (threshold {p.min_dist_shore_nm:g} nm)."
+            for o, d, x, w, a, v, c, sh in zip(oid, dur_min, dist_nm, fmt_place(tr.lat[s], tr.lon[s]), fmt_time(tr.t[s]), msog, mdiff, smin)]
     ev = [evidence_json(p.model_dump(), {"duration_min": d, "dist_nm": x, "mean_sog_kn": v, "mean_cog_heading_diff_deg": c,
-                                         "length_m": L}, tr.evidence(np.arange(a, b+1)), source=SOURCES["drift"])
-          for d, x, v, c, L, a, b in zip(dur_min, dist_nm, msog, mdiff, length[s], s, e)]
+                                         "length_m": L, "min_dist_shore_nm": sh}, tr.evidence(np.arange(a, b+1)), source=SOURCES["drift"])
+          for d, x, v, c, L, sh, a, b in zip(dur_min, dist_nm, msog, mdiff, length[s], smin, s, e)]
     return make_anomalies("drift", "rule:drift", oid, tr.t[s], tr.t[e], tr.lat[s], tr.lon[s],
                           ratio_score(dur_min, p.min_minutes, 4), expl, ev, mmsi=tr.mmsi[s])
 
@@ -452,6 +473,7 @@ class LoiteringParams(_P):
     max_speed_kn: float = Field(2.0, gt=0)
     min_hours: float = Field(4.0, gt=0)
     min_dist_port_nm: float = Field(20.0, ge=0)
+    min_dist_shore_nm: float = Field(0.0, ge=0)
     max_gap_h: float = Field(2.0, gt=0)
 
 def loitering(features, params=None, objects=None) -> pd.DataFrame:
@@ -460,20 +482,23 @@ def loitering(features, params=None, objects=None) -> pd.DataFrame:
     tr = as_track(features, objects)
     if len(tr) == 0: return empty_anomalies()
     v = np.where(np.isfinite(tr.sog), tr.sog, tr.step_kn)
-    s, e = tr.runs((v < p.max_speed_kn) & (tr.dist_port_nm >= p.min_dist_port_nm), max_gap_s=p.max_gap_h * 3600)
+    s, e = tr.runs((v < p.max_speed_kn) & (tr.dist_port_nm >= p.min_dist_port_nm) & tr.at_sea(p.min_dist_shore_nm),
+                   max_gap_s=p.max_gap_h * 3600)
     hours = (tr.t[e] - tr.t[s]) / 3.6e12
     keep = hours >= p.min_hours
     s, e, hours = s[keep], e[keep], hours[keep]
     if len(s) == 0: return empty_anomalies()
     vmean, dmin = run_mean(v, s, e), run_reduce(np.minimum, tr.dist_port_nm, s, e)
+    smin = run_reduce(np.fmin, tr.dist_shore_nm, s, e)
     clat, clon = run_mean(tr.lat, s, e), run_mean(tr.lon, s, e)
     oid = tr.ids[tr.g[s]].astype(str)
     expl = [f"{o} loitered for {h:.1f} h (threshold {p.min_hours:g} h) at a mean speed of {m:.1f} kn (threshold "
-            f"{p.max_speed_kn:g} kn) around {w} from {a} to {b}, never closer than {d:.0f} nm to a port (threshold {p.min_dist_port_nm:g} nm)."
-            for o, h, m, w, a, b, d in zip(oid, hours, vmean, fmt_place(clat, clon), fmt_time(tr.t[s]), fmt_time(tr.t[e]), dmin)]
-    ev = [evidence_json(p.model_dump(), {"hours": h, "mean_speed_kn": m, "min_dist_port_nm": d, "n_reports": b - a + 1},
-                        tr.evidence(np.arange(a, b+1)), source=SOURCES["loitering"])
-          for h, m, d, a, b in zip(hours, vmean, dmin, s, e)]
+            f"{p.max_speed_kn:g} kn) around {w} from {a} to {b}, never closer than {d:.0f} nm to a port (threshold {p.min_dist_port_nm:g} nm) "
+            f"or {sh:.1f} nm to shore (threshold {p.min_dist_shore_nm:g} nm)."
+            for o, h, m, w, a, b, d, sh in zip(oid, hours, vmean, fmt_place(clat, clon), fmt_time(tr.t[s]), fmt_time(tr.t[e]), dmin, smin)]
+    ev = [evidence_json(p.model_dump(), {"hours": h, "mean_speed_kn": m, "min_dist_port_nm": d, "min_dist_shore_nm": sh,
+                                         "n_reports": b - a + 1}, tr.evidence(np.arange(a, b+1)), source=SOURCES["loitering"])
+          for h, m, d, sh, a, b in zip(hours, vmean, dmin, smin, s, e)]
     return make_anomalies("loitering", "rule:loitering", oid, tr.t[s], tr.t[e], clat, clon,
                           ratio_score(hours, p.min_hours, 4), expl, ev, mmsi=tr.mmsi[s])
 

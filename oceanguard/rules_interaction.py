@@ -30,6 +30,8 @@ class EncounterParams(_P):
     min_hours: float = Field(2.0, ge=0)
     max_speed_kn: float = Field(2.0, gt=0)
     min_dist_port_km: float = Field(10.0, ge=0)
+    min_dist_shore_nm: float = Field(0.0, ge=0)
+    merge_gap_h: float = Field(2.0, ge=0)       # one meeting: runs of one pair closer in time than this are joined
     bin_minutes: float = Field(10.0, gt=0)
     max_gap_bins: int = Field(3, ge=1)
 
@@ -76,19 +78,21 @@ def encounter(features, params=None, objects=None) -> pd.DataFrame:
     brk = (tr.g[1:] != tr.g[:-1]) | (b[1:] != b[:-1])
     first_in_bin, last_in_bin = np.r_[True, brk], np.r_[brk, True]
     bin_end = np.flatnonzero(last_in_bin)[np.cumsum(first_in_bin) - 1]     # each row -> last row of its bin
-    cand = first_in_bin & ~(v > 2 * p.max_speed_kn) & (tr.dist_port_nm * NM / 1000 >= p.min_dist_port_km) & np.isfinite(tr.lat)
+    cand = (first_in_bin & ~(v > 2 * p.max_speed_kn) & (tr.dist_port_nm * NM / 1000 >= p.min_dist_port_km) & np.isfinite(tr.lat)
+            & tr.at_sea(p.min_dist_shore_nm))
     pairs = close_pairs(tr, np.flatnonzero(cand), bin_ns, p.max_dist_m)
     if len(pairs) == 0: return empty_anomalies()
     ga, gb, bb = pairs.ga.to_numpy(), pairs.gb.to_numpy(), pairs.b.to_numpy()
-    new = np.r_[True, (ga[1:] != ga[:-1]) | (gb[1:] != gb[:-1]) | (bb[1:] - bb[:-1] > p.max_gap_bins)]
+    gap_bins = max(p.max_gap_bins, int(p.merge_gap_h * 60 / p.bin_minutes))     # a pause in a meeting does not split it
+    new = np.r_[True, (ga[1:] != ga[:-1]) | (gb[1:] != gb[:-1]) | (bb[1:] - bb[:-1] > gap_bins)]
     run = np.cumsum(new) - 1
     ia, ib = pairs.ia.to_numpy(), pairs.ib.to_numpy()
     agg = pd.DataFrame({"run": run, "va": v[ia], "vb": v[ib], "d": pairs.d.to_numpy(),
                         "t0": np.minimum(tr.t[ia], tr.t[ib]), "t1": np.maximum(tr.t[bin_end[ia]], tr.t[bin_end[ib]]),
-                        "dpa": tr.dist_port_nm[ia], "dpb": tr.dist_port_nm[ib],
+                        "dpa": tr.dist_port_nm[ia], "dpb": tr.dist_port_nm[ib], "ds": np.fmin(tr.dist_shore_nm[ia], tr.dist_shore_nm[ib]),
                         "lat": (tr.lat[ia] + tr.lat[ib]) / 2, "lon": (tr.lon[ia] + tr.lon[ib]) / 2}).groupby("run")
     r = agg.agg(va=("va", "median"), vb=("vb", "median"), d=("d", "median"), dmax=("d", "max"), t0=("t0", "min"),
-                t1=("t1", "max"), dp=("dpa", "median"), dpb=("dpb", "median"), lat=("lat", "mean"), lon=("lon", "mean"),
+                t1=("t1", "max"), dp=("dpa", "median"), dpb=("dpb", "median"), ds=("ds", "min"), lat=("lat", "mean"), lon=("lon", "mean"),
                 n=("d", "size"))
     hours = (r.t1 - r.t0).to_numpy() / 3.6e12
     keep = (hours >= p.min_hours) & (r.va.to_numpy() < p.max_speed_kn) & (r.vb.to_numpy() < p.max_speed_kn)
@@ -106,9 +110,10 @@ def encounter(features, params=None, objects=None) -> pd.DataFrame:
         dpm = np.minimum(rr.dp.to_numpy(), rr.dpb.to_numpy()) * NM / 1000
         expl = [f"{o} met {q} for {h:.1f} h (threshold {p.min_hours:g} h) from {a} to {b_} around {w}: they stayed at most "
                 f"{dm:.0f} m apart (threshold {p.max_dist_m:g} m; median {d:.0f} m) at median speeds {x:.1f} and {y:.1f} kn (threshold "
-                f"{p.max_speed_kn:g} kn), {k:.0f} km from the nearest port or anchorage (threshold {p.min_dist_port_km:g} km)."
-                for o, q, h, a, b_, w, d, dm, x, y, k in zip(oid, oth, hours[runs], fmt_time(rr.t0), fmt_time(rr.t1),
-                                                            fmt_place(rr.lat, rr.lon), rr.d, rr.dmax, vm, vo, dpm)]
+                f"{p.max_speed_kn:g} kn), {k:.0f} km from the nearest port, anchorage or mooring place (threshold {p.min_dist_port_km:g} km) and at least "
+                f"{sh:.1f} nm from shore (threshold {p.min_dist_shore_nm:g} nm)."
+                for o, q, h, a, b_, w, d, dm, x, y, k, sh in zip(oid, oth, hours[runs], fmt_time(rr.t0), fmt_time(rr.t1),
+                                                            fmt_place(rr.lat, rr.lon), rr.d, rr.dmax, vm, vo, dpm, rr.ds)]
         ev = []
         for k, (f0, f1) in enumerate(zip(first_of, last_of)):
             t0_, t1_ = int(rr.t0.iloc[k]), int(rr.t1.iloc[k])
@@ -116,7 +121,7 @@ def encounter(features, params=None, objects=None) -> pd.DataFrame:
             pe = tr.evidence(mine)
             ev.append(evidence_json({**p.model_dump()}, {"other_object_id": oth[k], "hours": hours[runs[k]],
                                      "median_dist_m": rr.d.iloc[k], "max_dist_m": rr.dmax.iloc[k], "median_speed_kn": vm.iloc[k],
-                                     "other_median_speed_kn": vo.iloc[k], "dist_port_km": dpm[k], "n_bins": int(rr.n.iloc[k])},
+                                     "other_median_speed_kn": vo.iloc[k], "dist_port_km": dpm[k], "min_dist_shore_nm": rr.ds.iloc[k], "n_bins": int(rr.n.iloc[k])},
                                     pe, source=ENCOUNTER_SOURCE, other_positions=tr.evidence(theirs, 20)["positions"]))
         out.append(make_anomalies("encounter", "rule:encounter", oid, rr.t0.to_numpy(), rr.t1.to_numpy(), rr.lat, rr.lon,
                                   ratio_score(hours[runs], max(p.min_hours, 0.25), 4), expl, ev, mmsi=tr.mmsi[my_rows[first_of]],
