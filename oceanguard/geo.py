@@ -392,10 +392,11 @@ def _default_shore() -> ShoreIndex: return ShoreIndex()
 def distance_to_shore_nm(lat, lon, shore: ShoreIndex | None = None, round_deg: float | None = 0.001) -> np.ndarray:
     """Distance (nm) from each position to the Natural Earth 1:10m shore: 0 on land, NaN where lat/lon is missing
     (see `ShoreIndex`). Positions are measured once per `round_deg` grid point (0.001 deg: within 0.05 nm), so a
-    moored vessel's thousand reports cost one search; `round_deg=None` measures each position."""
+    moored vessel's thousand reports cost one search, and a position gets the same answer in any batch;
+    `round_deg=None` measures each position where it is."""
     shore = shore or ShoreIndex.default()
     lat, lon = np.atleast_1d(np.asarray(lat, dtype=float)), np.atleast_1d(np.asarray(lon, dtype=float))
-    if round_deg is None or len(lat) < 1000: return shore.distance_nm(lat, lon)
+    if round_deg is None: return shore.distance_nm(lat, lon)
     out = np.full(lat.shape, np.nan)
     ok = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
     if not len(ok): return out

@@ -214,11 +214,11 @@ class _P(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 # %% ../nbs/21_rules.ipynb #44665ecb
-class AisGapParams(_P):
-    min_gap_h: float = Field(12.0, gt=0)
+class AisGapParams(_P):                    # defaults: calibrated on a real day of US traffic (see params.yaml)
+    min_gap_h: float = Field(6.0, gt=0)     # GFW: 12 h
     max_gap_h: float = Field(720.0, gt=0)   # longer holes are gaps between data collections, not dark periods
-    min_dist_port_nm: float = Field(50.0, ge=0)
-    min_dist_shore_nm: float = Field(0.0, ge=0)
+    min_dist_port_nm: float = Field(5.0, ge=0)
+    min_dist_shore_nm: float = Field(5.0, ge=0)   # GFW: 50 nm (satellite AIS); terrestrial receivers see ~40 nm out
     rate_window_h: float = Field(12.0, gt=0)
 
 def _reports_before(tr: Track, rows: np.ndarray, window_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -436,7 +436,7 @@ class DriftParams(_P):
     min_length_m: float = Field(24.0, ge=0)
     max_gap_min: float = Field(15.0, gt=0)
     min_dist_port_nm: float = Field(2.0, ge=0)
-    min_dist_shore_nm: float = Field(0.0, ge=0)
+    min_dist_shore_nm: float = Field(1.0, ge=0)
 
 def drift(features, params=None, objects=None) -> pd.DataFrame:
     "Sustained low speed with COG diverging from heading (drifting), for vessels of at least `min_length_m`."
@@ -472,8 +472,8 @@ def drift(features, params=None, objects=None) -> pd.DataFrame:
 class LoiteringParams(_P):
     max_speed_kn: float = Field(2.0, gt=0)
     min_hours: float = Field(4.0, gt=0)
-    min_dist_port_nm: float = Field(20.0, ge=0)
-    min_dist_shore_nm: float = Field(0.0, ge=0)
+    min_dist_port_nm: float = Field(5.0, ge=0)
+    min_dist_shore_nm: float = Field(20.0, ge=0)  # GFW loitering: at least 20 nm from shore
     max_gap_h: float = Field(2.0, gt=0)
 
 def loitering(features, params=None, objects=None) -> pd.DataFrame:

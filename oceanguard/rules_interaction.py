@@ -30,7 +30,7 @@ class EncounterParams(_P):
     min_hours: float = Field(2.0, ge=0)
     max_speed_kn: float = Field(2.0, gt=0)
     min_dist_port_km: float = Field(10.0, ge=0)
-    min_dist_shore_nm: float = Field(0.0, ge=0)
+    min_dist_shore_nm: float = Field(2.0, ge=0)  # calibrated on a real day: moored pairs sit within 1 km of land
     merge_gap_h: float = Field(2.0, ge=0)       # one meeting: runs of one pair closer in time than this are joined
     bin_minutes: float = Field(10.0, gt=0)
     max_gap_bins: int = Field(3, ge=1)
