@@ -18,11 +18,12 @@ import folium
 import numpy as np
 import pandas as pd
 
-from .core import OceanguardError, resource_path, ArgumentParser
+from .core import OceanguardError, resource_path, ArgumentParser, load_params
+from .features import feature_params
 
 # %% auto #0
-__all__ = ['OBJECT_TYPES', 'KIND_COLORS', 'report_assets', 'track_vertices', 'land_geojson', 'report_data', 'build_report',
-           'write_report', 'report_main']
+__all__ = ['OBJECT_TYPES', 'KIND_COLORS', 'report_assets', 'track_pieces', 'track_vertices', 'land_geojson', 'report_data',
+           'build_report', 'write_report', 'report_main']
 
 # %% ../nbs/50_report.ipynb #f4bf56c4
 def _assets_dir() -> Path:
@@ -50,9 +51,36 @@ def report_assets() -> dict:
                     (mc/"MarkerCluster.Default.css").read_text(), resource_path("report", "report.css").read_text()],
             "app": resource_path("report", "report.js").read_text()}
 
+# %% ../nbs/50_report.ipynb #b7d2e4a9
+def track_pieces(positions: pd.DataFrame, params: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    "Line vertices (object_id, timestamp, lat, lon, `piece`: the features' segment) and the bad fixes drawn as points instead."
+    from oceanguard.features import add_features
+    fp = feature_params(params).model_dump()
+    f = add_features(positions, **fp, ports=False)
+    oid, seg = f["object_id"].to_numpy(), f["segment_id"].to_numpy(np.int64)
+    same = np.r_[False, oid[1:] == oid[:-1]]                    # previous row is the same object
+    start = ~same | np.r_[True, seg[1:] != seg[:-1]]
+    dt, spd = f["dt_s"].to_numpy(float), f["speed_kn"].to_numpy(float)
+    impossible = start & same & ((dt == 0) | (spd > fp["max_speed_kn"]))   # a segment start that is a jump, not only a gap
+    cand = impossible & np.r_[impossible[1:], False]           # step in and step out impossible
+    bad = cand & ~np.r_[False, cand[:-1]] & ~np.r_[cand[1:], False]   # isolated: out and back, not a chain
+    piece = seg.copy()
+    if bad.any():                                               # without the bad fix, is the report before and after one line?
+        redo = np.isin(oid, np.unique(oid[bad])) & ~bad
+        piece[redo] = add_features(f[redo], **fp, ports=False)["segment_id"].to_numpy(np.int64)
+    r = np.flatnonzero(bad)
+    bf = pd.DataFrame({"object_id": oid[r], "timestamp": f["timestamp"].iloc[r].array, "lat": f["lat"].to_numpy(float)[r],
+                       "lon": f["lon"].to_numpy(float)[r], "speed_in_kn": spd[r], "speed_out_kn": spd[r + 1],
+                       "jump_in_nm": f["dist_m"].to_numpy(float)[r] / 1852, "jump_out_nm": f["dist_m"].to_numpy(float)[r + 1] / 1852,
+                       "dt_in_s": dt[r], "dt_out_s": dt[r + 1]})
+    keep = ~bad
+    lines = pd.DataFrame({"object_id": oid[keep], "timestamp": f["timestamp"].iloc[np.flatnonzero(keep)].array, "lat": f["lat"].to_numpy(float)[keep],
+                          "lon": f["lon"].to_numpy(float)[keep], "piece": piece[keep]})
+    return lines, bf
+
 # %% ../nbs/50_report.ipynb #ad9ecaa2
-def track_vertices(positions: pd.DataFrame, budget: int = 250_000, min_per_object: int = 30) -> pd.DataFrame:
-    "Decimate `positions` (sorted or not) to at most about `budget` rows, keeping each object's shape, first and last report."
+def track_vertices(positions: pd.DataFrame, budget: int = 250_000, min_per_object: int = 30, piece: str | None = None) -> pd.DataFrame:
+    "Decimate `positions` (sorted or not) to at most about `budget` rows, keeping each object's shape, first and last report (and each `piece`'s)."
     if positions.empty: return positions
     df = positions.sort_values(["object_id", "timestamp"], kind="stable")
     n = len(df)
@@ -64,6 +92,10 @@ def track_vertices(positions: pd.DataFrame, budget: int = 250_000, min_per_objec
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     rank = np.arange(n) - starts[codes]
     keep = (rank % stride[codes] == 0) | (rank == sizes[codes] - 1)
+    if piece is not None:                               # a piece's ends always stay: pieces are never bridged nor lost
+        pc = df[piece].to_numpy()
+        brk = np.r_[True, (codes[1:] != codes[:-1]) | (pc[1:] != pc[:-1])]
+        keep |= brk | np.r_[brk[1:], True]
     return df.iloc[np.flatnonzero(keep)].reset_index(drop=True)
 
 # %% ../nbs/50_report.ipynb #06ac7c10
@@ -123,14 +155,16 @@ def _clip(df: pd.DataFrame, bbox, start, end, first: str = "timestamp", last: st
     return df[keep]
 
 def report_data(positions: pd.DataFrame, objects: pd.DataFrame | None = None, anomalies: pd.DataFrame | None = None,
-                bbox=None, start=None, end=None, budget: int = 250_000, land: bool = True, title: str = "oceanguard report") -> dict:
-    "The compact data block of a report: objects, decimated tracks, anomalies, filters used."
+                bbox=None, start=None, end=None, budget: int = 250_000, land: bool = True, title: str = "oceanguard report",
+                params: dict | None = None) -> dict:
+    "The compact data block of a report: objects, decimated tracks in pieces, bad fixes, anomalies, filters used. `params`: its `features` section."
     pos = _clip(positions, bbox, start, end)
     if pos.empty: raise OceanguardError("report: no positions left after the area and time filters")
     an = anomalies if anomalies is not None else pd.DataFrame(columns=["anomaly_id", "object_id", "kind", "start", "end", "lat", "lon"])
     if len(an):
         an = _clip(an, bbox, start, end, first="start", last="end")
-    tv = track_vertices(pos, budget=budget)
+    lines, bf = track_pieces(pos, params)
+    tv = track_vertices(lines, budget=budget, piece="piece")
     t0 = int(pos.timestamp.min().timestamp())
     # objects: catalogue rows for the objects present, falling back to what the positions say
     per = pos.groupby("object_id", sort=True).agg(object_type=("object_type", "first"), source=("source", "first"),
@@ -158,9 +192,15 @@ def report_data(positions: pd.DataFrame, objects: pd.DataFrame | None = None, an
     ts = _epoch_s(tv["timestamp"]) - t0
     flat = np.stack([lat, lon, ts], axis=1)
     bounds = np.flatnonzero(np.diff(codes)) + 1
-    tracks = [None] * len(per)
-    for k, chunk in zip(codes[np.r_[0, bounds]], np.split(flat, bounds)):  # one entry per object
+    tracks, pieces = [None] * len(per), [None] * len(per)
+    for k, chunk, pc in zip(codes[np.r_[0, bounds]], np.split(flat, bounds), np.split(tv["piece"].to_numpy(), bounds)):  # one entry per object
         tracks[k] = chunk.ravel().tolist()
+        pieces[k] = np.flatnonzero(np.r_[True, pc[1:] != pc[:-1]]).tolist()   # first vertex of each line piece
+    fp = feature_params(params)
+    B = {"obj": oidx.get_indexer(bf["object_id"]).tolist(), "lat": bf["lat"].round(5).tolist(), "lon": bf["lon"].round(5).tolist(),
+         "t": (_epoch_s(bf["timestamp"]) - t0).tolist() if len(bf) else [],
+         **{k: [None if not np.isfinite(x) else round(float(x), 1) for x in bf[k]]
+            for k in ("speed_in_kn", "speed_out_kn", "jump_in_nm", "jump_out_nm", "dt_in_s", "dt_out_s")}}
     # anomalies
     A = {"id": [], "obj": [], "object_id": [], "kind": [], "detector": [], "start": [], "end": [], "lat": [], "lon": [],
          "score": [], "severity": [], "explanation": [], "evidence": []}
@@ -190,7 +230,8 @@ def report_data(positions: pd.DataFrame, objects: pd.DataFrame | None = None, an
             "kind_colors": {**KIND_COLORS, **{k: "#555555" for k in kinds if k not in KIND_COLORS}}, "kinds": kinds,
             "objects": {"id": per["object_id"].astype(str).tolist(), "type": per["object_type"].astype(str).tolist(),
                         "source": [src_idx[str(x)] for x in per["source"]], "label": list(map(str, label)), "details": details},
-            "tracks": tracks, "anomalies": A, "land": _land_layers((w, s, e, n), (float(fw), float(fs), float(fe), float(fn))) if land else None}
+            "tracks": tracks, "pieces": pieces, "bad_fixes": B,
+            "track_params": {"gap_s": fp.gap_s, "max_speed_kn": fp.max_speed_kn, "min_jump_m": fp.min_jump_m}, "anomalies": A, "land": _land_layers((w, s, e, n), (float(fw), float(fs), float(fe), float(fn))) if land else None}
 
 def _land_layers(extent, focus) -> dict | None:
     "Coarse land over the whole extent of the data, and detailed land where most of the traffic is."
@@ -216,9 +257,9 @@ class _Inline(folium.Element):
 
 def build_report(positions: pd.DataFrame, objects: pd.DataFrame | None = None, anomalies: pd.DataFrame | None = None,
                  bbox=None, start=None, end=None, tiles: str | None = None, title: str = "oceanguard report",
-                 budget: int = 250_000, land: bool = True) -> folium.Map:
+                 budget: int = 250_000, land: bool = True, params: dict | None = None) -> folium.Map:
     "The investigator's map as a `folium.Map`: objects, tracks, anomalies and their explanations, filters."
-    data = report_data(positions, objects, anomalies, bbox=bbox, start=start, end=end, budget=budget, land=land, title=title)
+    data = report_data(positions, objects, anomalies, bbox=bbox, start=start, end=end, budget=budget, land=land, title=title, params=params)
     (s, w), (n, e) = data["bounds"]
     m = folium.Map(location=[(s + n) / 2, (w + e) / 2], zoom_start=7, tiles=None, prefer_canvas=True, control_scale=True,
                    min_zoom=2, max_zoom=18)
@@ -255,6 +296,7 @@ def report_main(argv: list[str] | None = None) -> int:
     ap.add_argument("--end", help="only until this time (UTC)")
     ap.add_argument("--title", default="oceanguard report")
     ap.add_argument("--tiles", help="tile URL template of a reachable tile server (default: offline land background)")
+    ap.add_argument("--params", help="params.yaml: its `features` section says where tracks break (gap_s, max_speed_kn)")
     ap.add_argument("--budget", type=int, default=250_000, help="most track vertices drawn (default 250000)")
     a = ap.parse_args(argv)
     bbox, start, end = parse_bbox(a.bbox), parse_time(a.start, "--start"), parse_time(a.end, "--end")
@@ -263,7 +305,8 @@ def report_main(argv: list[str] | None = None) -> int:
     if out.is_dir(): raise OceanguardError(f"--out is a directory, expected a file: {out}")
     data = load_inputs(a.inputs, bbox, start, end)
     an = pd.concat([read_anomalies(f) for f in a.anomalies], ignore_index=True) if a.anomalies else None
-    m = build_report(data["positions"], data["objects"], an, bbox=bbox, start=start, end=end, tiles=a.tiles, title=a.title, budget=a.budget)
+    m = build_report(data["positions"], data["objects"], an, bbox=bbox, start=start, end=end, tiles=a.tiles, title=a.title, budget=a.budget,
+                     params=load_params(a.params) if a.params else None)
     write_report(m, out)
     print(f"oceanguard report: {len(data['positions']):,} positions, {0 if an is None else len(an):,} anomalies -> {out} ({out.stat().st_size/1e6:.1f} MB)")
     return 0

@@ -1,6 +1,8 @@
 /* oceanguard investigator map report.
  * Reads the data block written by oceanguard.report (window.OG_DATA) and draws, on a Leaflet map:
- * latest positions per object (one layer per source, clustered), simplified trajectories, anomalies
+ * latest positions per object (one layer per source, clustered), simplified trajectories drawn in pieces
+ * (broken wherever the features start a new segment: a long silence or an impossible jump; a one-report
+ * piece is a dot), bad fixes (isolated implausible positions) as their own markers, anomalies
  * coloured by kind and sized by severity, with a panel that filters by time, kind, severity and area,
  * and popups that say why each anomaly was flagged. Plain ES2017, no network access. */
 function ogStart() {
@@ -16,7 +18,7 @@ function ogStart() {
   const SEV_RANK = { low: 0, medium: 1, high: 2 };
   const esc = (s) => String(s == null ? "" : s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   const fmtT = (s) => (s == null ? "" : new Date((D.t0 + s) * 1000).toISOString().replace("T", " ").slice(0, 19) + " UTC");
-  const O = D.objects, A = D.anomalies, TR = D.tracks;
+  const O = D.objects, A = D.anomalies, TR = D.tracks, PC = D.pieces || [], BF = D.bad_fixes || { obj: [] }, TP = D.track_params || {};
   const nObj = O.id.length, nAn = A.id.length;
 
   /* ---------- state ---------- */
@@ -31,33 +33,75 @@ function ogStart() {
   }
   map.getContainer().style.background = "#c9dbe8";
 
-  /* ---------- trajectories ---------- */
+  /* ---------- trajectories: one line per piece (D.pieces[i] = first vertex of each piece), never across a break ---------- */
   const trackLayer = L.layerGroup().addTo(map);
-  const trackLines = new Array(nObj).fill(null);
-  function trackCoords(i) {
+  const trackLines = new Array(nObj).fill(null);   /* per object: the layers drawn for it (lines and one-report dots) */
+  function trackPieces(i) {
     const tr = TR[i]; if (!tr) return [];
+    const starts = PC[i] && PC[i].length ? PC[i] : [0], nv = tr.length / 3;
     const out = [];
-    for (let k = 0; k < tr.length; k += 3) {
-      const t = tr[k + 2];
-      if (t < state.t1 || t > state.t2) continue;
-      out.push([tr[k] / 1e5, tr[k + 1] / 1e5]);
+    for (let p = 0; p < starts.length; p++) {
+      const end = p + 1 < starts.length ? starts[p + 1] : nv;
+      const c = [];
+      for (let v = starts[p]; v < end; v++) {
+        const t = tr[v * 3 + 2];
+        if (t < state.t1 || t > state.t2) continue;
+        c.push([tr[v * 3] / 1e5, tr[v * 3 + 1] / 1e5]);
+      }
+      if (c.length) out.push(c);
     }
     return out;
   }
   function drawTracks() {
     trackLayer.clearLayers();
     for (let i = 0; i < nObj; i++) {
-      const c = trackCoords(i);
       trackLines[i] = null;
-      if (c.length < 2 || !visibleObject(i)) continue;
-      const hl = i === state.highlighted;
-      const line = L.polyline(c, { renderer: canvas, color: hl ? "#ff6a00" : TYPE_STYLE[O.type[i]].color, weight: hl ? 4 : 1.2, opacity: hl ? 1 : 0.55, interactive: true });
-      line.on("click", () => highlight(i, true));
-      line.bindTooltip(esc(O.label[i]), { sticky: true });
-      trackLines[i] = line;
-      trackLayer.addLayer(line);
+      if (!visibleObject(i)) continue;
+      const pcs = trackPieces(i);
+      if (!pcs.length) continue;
+      const hl = i === state.highlighted, color = hl ? "#ff6a00" : TYPE_STYLE[O.type[i]].color;
+      const drawn = [];
+      for (const c of pcs) {
+        const lyr = c.length > 1
+          ? L.polyline(c, { renderer: canvas, color: color, weight: hl ? 4 : 1.2, opacity: hl ? 1 : 0.55, interactive: true, ogRole: "track", ogObj: i })
+          : L.circleMarker(c[0], { renderer: canvas, radius: hl ? 4 : 2.5, stroke: false, fillColor: color, fillOpacity: hl ? 1 : 0.8, ogRole: "lone", ogObj: i });
+        lyr.on("click", () => highlight(i, true));
+        lyr.bindTooltip(esc(O.label[i]) + (c.length > 1 ? "" : " · one report between breaks"), { sticky: true });
+        drawn.push(lyr);
+        trackLayer.addLayer(lyr);
+      }
+      trackLines[i] = drawn;
     }
-    if (state.highlighted >= 0 && trackLines[state.highlighted]) trackLines[state.highlighted].bringToFront();
+    if (state.highlighted >= 0 && trackLines[state.highlighted]) trackLines[state.highlighted].forEach((l) => l.bringToFront());
+  }
+
+  /* ---------- bad fixes: isolated impossible positions, drawn apart from the line ---------- */
+  const badFixLayer = L.layerGroup().addTo(map);
+  const fmtNum = (x, d) => (x == null ? "∞" : Number(x).toFixed(d));
+  function badFixText(b) {
+    return `implied speed in ${fmtNum(BF.speed_in_kn[b], 0)} kn (${fmtNum(BF.jump_in_nm[b], 1)} nm in ${fmtNum(BF.dt_in_s[b], 0)} s), ` +
+      `out ${fmtNum(BF.speed_out_kn[b], 0)} kn (${fmtNum(BF.jump_out_nm[b], 1)} nm in ${fmtNum(BF.dt_out_s[b], 0)} s)`;
+  }
+  function badFixPopup(b) {
+    const i = BF.obj[b];
+    return `<div class="og-popup"><div class="og-title og-badfix-title">Implausible position (bad fix)</div>
+      <table class="og-table"><tr><th>object</th><td><a href="#" data-obj="${i}">${esc(O.label[i])}</a></td></tr>
+      <tr><th>time</th><td>${esc(fmtT(BF.t[b]))}</td></tr>
+      <tr><th>position</th><td>${BF.lat[b].toFixed(5)}, ${BF.lon[b].toFixed(5)}</td></tr>
+      <tr><th>step in</th><td>${fmtNum(BF.jump_in_nm[b], 1)} nm in ${fmtNum(BF.dt_in_s[b], 0)} s: ${fmtNum(BF.speed_in_kn[b], 0)} kn</td></tr>
+      <tr><th>step out</th><td>${fmtNum(BF.jump_out_nm[b], 1)} nm in ${fmtNum(BF.dt_out_s[b], 0)} s: ${fmtNum(BF.speed_out_kn[b], 0)} kn</td></tr></table>
+      <div class="og-why">Both the step to this report and the step back from it imply more than ${esc(TP.max_speed_kn)} kn: one bad position, left out of the track.</div></div>`;
+  }
+  function drawBadFixes() {
+    badFixLayer.clearLayers();
+    for (let b = 0; b < BF.obj.length; b++) {
+      const i = BF.obj[b];
+      if (BF.t[b] < state.t1 || BF.t[b] > state.t2 || !visibleObject(i)) continue;
+      const m = L.circleMarker([BF.lat[b], BF.lon[b]], { renderer: canvas, radius: 4, color: "#b2182b", weight: 1.5, dashArray: "2 2", fillColor: "#ffffff", fillOpacity: 0.9, ogRole: "badfix", ogObj: i });
+      m.bindTooltip(esc("implausible position · " + O.label[i] + " · " + badFixText(b)));
+      m.bindPopup(() => badFixPopup(b), { maxWidth: 360 });
+      badFixLayer.addLayer(m);
+    }
   }
 
   /* ---------- latest positions, one clustered layer per source ---------- */
@@ -105,7 +149,7 @@ function ogStart() {
   function highlight(i, openPopup) {
     state.highlighted = i;
     drawTracks();
-    if (openPopup) L.popup({ maxWidth: 360 }).setLatLng(trackLines[i] ? trackLines[i].getCenter() : map.getCenter()).setContent(objectPopup(i)).openOn(map);
+    if (openPopup) L.popup({ maxWidth: 360 }).setLatLng(trackLines[i] ? L.featureGroup(trackLines[i]).getBounds().getCenter() : map.getCenter()).setContent(objectPopup(i)).openOn(map);
   }
 
   /* ---------- anomalies ---------- */
@@ -217,13 +261,14 @@ function ogStart() {
   }
 
   /* ---------- layers control and legend ---------- */
-  const overlays = { "Trajectories": trackLayer, "Anomalies": anomalyLayer };
+  const overlays = { "Trajectories": trackLayer, "Implausible positions": badFixLayer, "Anomalies": anomalyLayer };
   D.sources.forEach((s) => (overlays["Source: " + s] = sourceLayers[s]));
   L.control.layers(null, overlays, { collapsed: false, position: "topright" }).addTo(map);
   const legend = L.control({ position: "bottomright" });
   legend.onAdd = function () {
     const div = L.DomUtil.create("div", "og-legend");
     div.innerHTML = "<b>Objects</b>" + Object.entries(TYPE_STYLE).map(([t, s]) => `<div><span class="og-obj og-${t} og-leg"><span style="background:${s.color}"></span></span>${esc(t)}</div>`).join("") +
+      `<div><span class="og-leg og-leg-lone"></span>one report between breaks</div><div><span class="og-leg og-leg-badfix"></span>implausible position (bad fix)</div>` +
       "<b>Anomalies</b>" + D.kinds.map((k) => `<div><span class="og-dot" style="background:${KIND_COLOR[k] || "#555"}"></span>${esc(k)}</div>`).join("") +
       `<div class="og-small">size: severity (low, medium, high); dark ring: high</div>`;
     L.DomEvent.disableClickPropagation(div);
@@ -270,7 +315,7 @@ function ogStart() {
     if (a.dataset.an != null) openAnomaly(+a.dataset.an);
     else highlight(+a.dataset.obj, true);
   });
-  function refresh() { drawTracks(); drawPositions(); drawAnomalies(); }
+  function refresh() { drawTracks(); drawBadFixes(); drawPositions(); drawAnomalies(); }
   const t1 = document.getElementById("og-t1"), t2 = document.getElementById("og-t2");
   function onTime() {
     let a = +t1.value, b = +t2.value;
@@ -292,7 +337,19 @@ function ogStart() {
 
   refresh();
   if (D.bounds) map.fitBounds(D.bounds, { padding: [20, 20] });
-  window.OG = { state: state, refresh: refresh, openAnomaly: openAnomaly, highlight: highlight, nObjects: nObj, nAnomalies: nAn, anomalyPopup: anomalyPopup, objectPopup: objectPopup };
+  function drawn() {   /* what is on the map now, by role: for tests and for a quick look in the console */
+    const out = { track: 0, lone: 0, badfix: 0, byObject: {} };
+    map.eachLayer((l) => {
+      const r = l.options && l.options.ogRole;
+      if (!r || !map.hasLayer(l)) return;
+      out[r]++;
+      const o = (out.byObject[O.id[l.options.ogObj]] = out.byObject[O.id[l.options.ogObj]] || { track: 0, lone: 0, badfix: 0, coords: [] });
+      o[r]++;
+      o.coords.push(r === "track" ? l.getLatLngs().map((p) => [p.lat, p.lng]) : [[l.getLatLng().lat, l.getLatLng().lng]]);
+    });
+    return out;
+  }
+  window.OG = { state: state, drawn: drawn, refresh: refresh, openAnomaly: openAnomaly, highlight: highlight, nObjects: nObj, nAnomalies: nAn, anomalyPopup: anomalyPopup, objectPopup: objectPopup };
   document.body.setAttribute("data-og-ready", "1");
 }
 /* the map itself is created by a later script on the page: start once the page is parsed */
