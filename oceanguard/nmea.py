@@ -70,7 +70,7 @@ STATIC_TYPES = {5: "A", 19: "B", 24: "B", 21: None}
 "AIS message types that become `statics` rows, with their AIS class."
 
 # %% ../nbs/04_nmea.ipynb #f5375d55
-from .readers import ReadResult   # readers imports this module lazily (detect_format -> iter_nmea)
+from .readers import ReadResult, archive_members, as_input   # readers imports this module lazily (detect_format -> iter_nmea)
 
 # %% ../nbs/04_nmea.ipynb #600603ec
 _POS = ("mmsi", "ms", "lat", "lon", "sog", "cog", "heading", "rot", "nav_status", "object_type", "raw_line")
@@ -182,8 +182,9 @@ class _Collector:
 class NmeaReader(_Collector):
     "Iterate an NMEA 0183 AIS log as `ReadResult` chunks of about `chunksize` data lines; `counts` tallies everything seen."
     def __init__(self, path, chunksize: int = 100_000, source: str = "nmea", default_time=None, max_part_gap: int = 50):
-        self.path = check_file(path, "NMEA file")
-        self.raw_file, self.source = self.path.name, source
+        self.input = as_input(path, "NMEA file")          # a plain file, a .gz/.bz2/.xz or one member of a .zip
+        self.path = self.input.path
+        self.raw_file, self.source = self.input.name, source
         if int(chunksize) < 1: raise OceanguardError(f"chunksize must be >= 1, got {chunksize}")
         self.chunksize, self.max_part_gap = int(chunksize), int(max_part_gap)
         self.default_ms = np.nan
@@ -197,8 +198,8 @@ class NmeaReader(_Collector):
     def __iter__(self) -> Iterator[ReadResult]:
         self.counts, self._pending, self._pghp = Counter(), {}, np.nan
         self._new_chunk()
-        if self.path.stat().st_size == 0: raise OceanguardError(f"NMEA file is empty: {self.path}")
-        with open(self.path, "rb") as fh:
+        if self.input.codec is None and self.path.stat().st_size == 0: raise OceanguardError(f"NMEA file is empty: {self.path}")
+        with self.input.open() as fh:
             for i, line in enumerate(fh, 1):
                 self._feed(i, line)
                 if self._pending and not i & 63: self._evict(i)
@@ -271,8 +272,10 @@ class NmeaReader(_Collector):
 
 # %% ../nbs/04_nmea.ipynb #7798740b
 def iter_nmea(path, chunksize: int = 100_000, source: str = "nmea", default_time=None, max_part_gap: int = 50) -> Iterator[ReadResult]:
-    "Stream an NMEA 0183 AIS log as `ReadResult` chunks of about `chunksize` data lines (bounded memory)."
-    return iter(NmeaReader(path, chunksize=chunksize, source=source, default_time=default_time, max_part_gap=max_part_gap))
+    "Stream an NMEA 0183 AIS log (plain, compressed, or each member of a zip in turn) as `ReadResult` chunks of about `chunksize` data lines (bounded memory)."
+    readers = [NmeaReader(s, chunksize=chunksize, source=source, default_time=default_time, max_part_gap=max_part_gap)
+               for s in archive_members(path, "NMEA file")]
+    return iter(readers[0]) if len(readers) == 1 else (r for reader in readers for r in reader)
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     frames = [f for f in frames if len(f)] or frames[:1]

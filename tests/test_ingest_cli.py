@@ -145,3 +145,66 @@ def test_undetectable_second_file_fails_before_any_work(tmp_path, capsys):
                         "--out", str(tmp_path / "s")], capsys)
     assert rc == 2 and err.count("\n") == 1 and "empty.txt" in err
     assert not (tmp_path / "s" / "positions").exists() and read_manifest(tmp_path / "s") == []
+
+
+# --- archives as published: ingesting the compressed file stores what the plain file stores ---
+import bz2
+import gzip
+import zipfile
+
+
+def _stored(store):
+    pos = load_positions(store).drop(columns="raw_file").sort_values(["object_id", "timestamp"], ignore_index=True)
+    return pos, read_manifest(store)
+
+
+def test_ingest_zip_of_two_days_like_the_plain_files(tmp_path, capsys):
+    ferry, snap = (sample_path(f"dma-csv-laeso-ferry/{n}") for n in ("ferry_laeso_2022-10-15.csv", "snapshot_2021-09-07_20s.csv"))
+    zp = tmp_path/"aisdk.zip"
+    with zipfile.ZipFile(zp, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(ferry, ferry.name); z.write(snap, snap.name); z.writestr("__MACOSX/._x", "junk")
+    assert run(["ingest", str(ferry), str(snap), "--out", str(tmp_path/"a"), "--quiet"], capsys)[0] == 0
+    rc, out, err = run(["ingest", str(zp), "--out", str(tmp_path/"b"), "--quiet"], capsys)
+    assert rc == 0, err
+    assert "(reconciled)" in out
+    (pa, ma), (pb, (mb,)) = _stored(tmp_path/"a"), _stored(tmp_path/"b")
+    import pandas as pd
+    pd.testing.assert_frame_equal(pa, pb)
+    assert mb["format"] == "dma" and mb["hash"] == file_hash(zp)
+    for k in ("n_input", "accepted", "quarantined", "duplicates", "other"): assert mb[k] == sum(e[k] for e in ma), k
+    assert set(load_positions(tmp_path/"b")["raw_file"]) == {f"aisdk.zip!{ferry.name}", f"aisdk.zip!{snap.name}"}
+
+
+@pytest.mark.parametrize("kind", ["bz2", "xz", "gz"])
+def test_ingest_compressed_nmea_like_the_plain_log(kind, tmp_path, capsys):
+    import lzma
+    import pandas as pd
+    src = sample_path("nmea-dma-aislib-2010/stream_example.txt")
+    arc = tmp_path/f"{src.name}.{kind}"
+    arc.write_bytes({"bz2": bz2.compress, "xz": lzma.compress, "gz": gzip.compress}[kind](src.read_bytes()))
+    assert run(["ingest", str(src), "--out", str(tmp_path/"a"), "--quiet"], capsys)[0] == 0
+    assert run(["ingest", str(arc), "--out", str(tmp_path/"b"), "--quiet"], capsys)[0] == 0
+    (pa, (ma,)), (pb, (mb,)) = _stored(tmp_path/"a"), _stored(tmp_path/"b")
+    pd.testing.assert_frame_equal(pa, pb)
+    assert mb["format"] == "nmea"
+    for k in ("n_input", "accepted", "quarantined", "duplicates", "other"): assert mb[k] == ma[k], k
+    q = load_quarantine(tmp_path/"b")
+    assert set(q["raw_file"]) <= {arc.name}
+    assert sorted(q["raw_line"]) == sorted(load_quarantine(tmp_path/"a")["raw_line"])
+
+
+def test_ingest_with_explicit_format_decompresses(tmp_path, capsys):
+    src = sample_path("dma-csv-laeso-ferry/ferry_laeso_2022-10-15.csv")
+    gz = tmp_path/"ferry.csv.gz"
+    gz.write_bytes(gzip.compress(src.read_bytes()))
+    rc, out, err = run(["ingest", str(gz), "--format", "dma", "--out", str(tmp_path/"s"), "--quiet"], capsys)
+    assert rc == 0, err
+    (e,) = read_manifest(tmp_path/"s")
+    assert (e["n_input"], e["quarantined"], e["accepted"] + e["duplicates"] + e["other"]) == (735, 0, 735)
+
+
+def test_ingest_damaged_zip_is_one_line(tmp_path, capsys):
+    (tmp_path/"AIS_2020_01_01.zip").write_bytes(b"PK\x03\x04" + bytes(100))
+    rc, out, err = run(["ingest", str(tmp_path/"AIS_2020_01_01.zip"), "--out", str(tmp_path/"s")], capsys)
+    assert rc == 2 and err.count("\n") == 1 and err.startswith("oceanguard: error: ") and "AIS_2020_01_01.zip" in err
+    assert "Traceback" not in err and not (tmp_path/"s"/"positions").exists()
