@@ -16,9 +16,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-STAGES = ["ingest", "synthesize", "inject", "features", "detect", "train", "evaluate", "predict", "report"]
+STAGES = ["ingest", "synthesize", "inject", "features", "detect", "realday", "train", "evaluate", "predict", "report"]
 TINY = {"synthesize": {"train_vessels": 12, "eval_vessels": 14, "calib_vessels": 8, "hours": 8.0, "resample_s": 60.0},
         "evaluate": {"n_per_kind": 1},
+        "realday": {"max_rows": 60000},
         "model": {"epochs": 1, "hidden": 8, "stride": 8, "window": 16}}
 
 
@@ -78,7 +79,7 @@ def test_pipeline_end_to_end(repo):
     p["rules"]["loitering"]["min_hours"] = 3.0
     (repo / "params.yaml").write_text(yaml.safe_dump(p, sort_keys=False))
     log = run(["dvc", "repro"], repo)
-    assert ran_stages(log) == ["detect", "evaluate", "predict", "report"]
+    assert ran_stages(log) == ["detect", "realday", "evaluate", "predict", "report"]
     # the prediction store kept both batches
     assert len((repo / "artifacts/predictions/records.jsonl").read_text().splitlines()) == 2
     run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "loitering 3 h"], repo)
@@ -90,5 +91,9 @@ def test_pipeline_end_to_end(repo):
     assert "120000" in shown and "250000" in shown and "min_hours" in shown
     # metrics and plots show
 
-    assert "precision" in run(["dvc", "metrics", "show"], repo)
+    shown = run(["dvc", "metrics", "show"], repo)
+    assert "precision" in shown and "per_1000_vh" in shown
+    real = json.loads((repo / "artifacts/metrics/realday.json").read_text())
+    assert real["positions"] > 50_000 and real["vessel_hours"] > 0
+    assert real["alarms"] == sum(k["alarms"] for k in real["by_kind"].values())
     run(["dvc", "plots", "show", "--json"], repo)
