@@ -21,7 +21,7 @@ from .labels import make_labels
 
 # %% auto #0
 __all__ = ['KINDS', 'RANGES', 'UNITS', 'SHIP_MOTION', 'InjectParams', 'ship_category', 'ship_motion', 'inject',
-           'implied_speed_kn', 'real_slice', 'measure', 'inject_main']
+           'implied_speed_kn', 'measure', 'inject_main']
 
 # %% ../nbs/30_injection.ipynb #cad3013f
 KINDS = ("ais_gap", "teleport", "speed", "drift", "loitering", "encounter", "zone_entry", "identity", "route_deviation")
@@ -678,21 +678,6 @@ def implied_speed_kn(track: pd.DataFrame) -> np.ndarray:
     s = np.diff(t.timestamp.astype("int64").to_numpy()) / 1e9
     same = t.object_id.to_numpy()[1:] == t.object_id.to_numpy()[:-1]
     return np.r_[np.where(same, d / np.maximum(s, 1) / KN, np.nan), np.nan]
-
-# %% ../nbs/30_injection.ipynb #ed9ef7ca
-def real_slice(path, nrows: int = 200_000) -> tuple[pd.DataFrame, pd.DataFrame]:
-    "(positions, statics) of the first `nrows` rows of a NOAA MarineCadastre CSV (plain or .gz), through `read_any` and `clean_positions`."
-    import tempfile
-    from pathlib import Path
-    from oceanguard.readers import read_any
-    from oceanguard.cleaning import clean_positions
-    with tempfile.TemporaryDirectory() as d:
-        tmp = Path(d) / "slice.csv"
-        pd.read_csv(path, nrows=nrows, dtype=str).to_csv(tmp, index=False)
-        r = read_any(tmp, format="noaa")
-    pos = r.positions[r.positions.mmsi.isna() | (r.positions.mmsi <= 999_999_999)]
-    st = r.statics[r.statics.mmsi.isna() | (r.statics.mmsi <= 999_999_999)]
-    return clean_positions(pos).positions, st.reset_index(drop=True)
 
 # %% ../nbs/30_injection.ipynb #2d23ae62
 def measure(positions: pd.DataFrame, label, background: pd.DataFrame | None = None) -> float:

@@ -6,11 +6,24 @@ import numpy as np, pandas as pd, pytest
 from oceanguard.contracts import LABELS, validate
 from oceanguard.core import load_params, section
 from oceanguard.geo import haversine_m, initial_bearing, angle_diff, NM
-from oceanguard.injection import (inject, implied_speed_kn, measure, real_slice, InjectParams, KINDS, RANGES, UNITS, inject_main)
+from oceanguard.injection import (inject, implied_speed_kn, measure, InjectParams, KINDS, RANGES, UNITS, inject_main)
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT / "datasets/noaa-marinecadastre-2020-01-01/AIS_2020_01_01_named.csv.gz"
 N = 2
+
+def real_slice(path, nrows: int = 200_000) -> tuple[pd.DataFrame, pd.DataFrame]:
+    "(positions, statics) of the first `nrows` rows of a NOAA MarineCadastre CSV (.gz), through `read_any` and `clean_positions`."
+    import tempfile
+    from oceanguard.readers import read_any
+    from oceanguard.cleaning import clean_positions
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d) / "slice.csv"
+        pd.read_csv(path, nrows=nrows, dtype=str).to_csv(tmp, index=False)
+        r = read_any(tmp, format="noaa")
+    pos = r.positions[r.positions.mmsi.isna() | (r.positions.mmsi <= 999_999_999)]   # a few malformed MMSIs the cleaner rejects
+    st = r.statics[r.statics.mmsi.isna() | (r.statics.mmsi <= 999_999_999)]
+    return clean_positions(pos).positions, st.reset_index(drop=True)
 
 @pytest.fixture(scope="module")
 def real():
