@@ -15,7 +15,7 @@ def build(store: Path, rows: int, seed: int = 0):
     n_vessels = max(20, rows // 5_300)                          # ~5.3k reports per vessel-day at 10 s resampling
     t = time.perf_counter()
     pos, st = synthesize_fleet(n_vessels, hours=24, seed=seed)
-    pos, _ = inject(pos, n_per_kind=2, seed=seed, statics=st)
+    pos, _, st = inject(pos, n_per_kind=2, seed=seed, statics=st, return_statics=True)   # with the encounter partners' statics
     with tempfile.TemporaryDirectory() as d:
         csv = Path(d) / "fleet.csv"
         write_fleet(pos, st, csv)

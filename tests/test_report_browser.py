@@ -27,7 +27,9 @@ SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "ci"
 @pytest.fixture(scope="module")
 def report_file(tmp_path_factory):
     pos, statics = synthesize_fleet(n_vessels=12, hours=10, seed=7, resample_s=60)
-    inj, labels = inject(pos, kinds=["ais_gap", "teleport", "loitering"], n_per_kind=1, seed=3, statics=statics)
+    pins = {"ais_gap": [4, 4], "teleport": [60, 60], "loitering": [6, 6], "loitering_speed_kn": [0.5, 0.5]}   # clearly anomalous: the report needs some
+    inj, labels = inject(pos, kinds=["ais_gap", "teleport", "loitering"], n_per_kind=1, seed=3, statics=statics,
+                         params={"inject": {"ranges": pins, "min_port_nm": 8}})
     coastal = {"rules": {"ais_gap": {"min_gap_h": 2, "min_dist_port_nm": 5}, "loitering": {"min_dist_port_nm": 5}}}
     an = detect(add_features(inj), coastal, kinds=["ais_gap", "teleport", "loitering", "speed"])
     assert len(an) >= 2, an

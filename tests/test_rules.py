@@ -219,22 +219,42 @@ def test_all_rules_on_all_real_samples():
     assert seen["stream_example.txt"].get("identity", 0) >= 3        # 111111111, 222222222, 123456789 in the real stream
 
 
-def test_synthetic_fleet_normal_and_injected():
+# Injected sizes pinned well beyond the published definitions (GFW gap 12 h, loitering < 2 kn for 4 h, encounter
+# 500 m / 2 h / < 2 kn; EMSA drift 45 deg for 30 min), placed >= 10 nm from port (the test's choice of location).
+# The injector knows nothing of the rules: a miss here is a finding about the rules under today's params.yaml.
+INJECT_PINS = {"ais_gap": [14, 14], "loitering": [8, 8], "loitering_speed_kn": [0.5, 0.5], "encounter": [4, 4],
+               "encounter_distance_m": [200, 200], "encounter_speed_kn": [0.5, 0.5], "drift": [80, 80], "drift_hours": [2, 2],
+               "drift_speed_kn": [1.5, 1.5], "speed": [1.8, 1.8], "teleport": [60, 60], "identity": [60, 60], "identity_hours": [2, 2]}
+INJECTED_KINDS = ["ais_gap", "teleport", "speed", "drift", "loitering", "encounter", "identity"]
+KNOWN_MISSES = {"speed": "1.8x a cargo ship's 16 kn design speed is 28.8 kn, under the speed rule's 30 kn cargo cap"}
+
+@pytest.fixture(scope="module")
+def injected_fleet():
     from oceanguard.catalogue import build_catalogue
+    from oceanguard.core import load_params
     from oceanguard.injection import inject
     from oceanguard.synthetic import synthesize_fleet
     pos, st = synthesize_fleet(n_vessels=30, hours=24, seed=3)
-    obj = build_catalogue(pos, st)
-    normal = detect(pos, objects=obj, statics=st)
+    normal = detect(pos, objects=build_catalogue(pos, st), statics=st)
+    p2, labels, st2 = inject(pos, kinds=INJECTED_KINDS, seed=4, statics=st, return_statics=True,
+                             params={"inject": {"ranges": INJECT_PINS, "identity_variants": ["clone"], "min_port_nm": 10}})
+    params = load_params(Path(__file__).resolve().parents[1] / "params.yaml")
+    an = detect(p2, params, objects=build_catalogue(p2, st2), statics=st2)
+    return normal, labels, an
+
+def test_synthetic_fleet_normal(injected_fleet):
+    normal, _, _ = injected_fleet
     assert not set(normal.kind) & {"ais_gap", "teleport", "encounter", "identity", "loitering", "drift"}
-    kinds = ["ais_gap", "teleport", "drift", "loitering", "encounter", "identity"]
-    p2, labels = inject(pos, kinds=kinds, seed=4, statics=st)
-    relaxed = {"rules": {"ais_gap": {"min_gap_h": 2, "min_dist_port_nm": 4}, "loitering": {"min_dist_port_nm": 4}}}
-    an = detect(p2, relaxed, objects=build_catalogue(p2, st), statics=st)
+
+@pytest.mark.parametrize("kind", [pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[k])) if k in KNOWN_MISSES else k
+                                  for k in INJECTED_KINDS])
+def test_synthetic_fleet_injected(injected_fleet, kind):
+    _, labels, an = injected_fleet
     validate(an, ANOMALIES)
     _thresholds_named(an)
-    assert len(labels) >= 5
+    labs = labels[labels.kind == kind]
+    assert len(labs) == (2 if kind == "encounter" else 1) and labels.attrs["skipped"] == {}
     pad = pd.Timedelta("15min")
-    for l in labels.itertuples():
+    for l in labs.itertuples():
         hit = an[(an.kind == l.kind) & (an.object_id == l.object_id) & (an.start <= l.end + pad) & (an.end >= l.start - pad)]
-        assert len(hit) >= 1, (l.kind, l.object_id, l.start, l.end)
+        assert len(hit) >= 1, (l.kind, l.object_id, l.start, l.end, l.note)
