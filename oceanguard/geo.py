@@ -220,6 +220,7 @@ def _contains(which: str, lat, lon) -> tuple[np.ndarray, np.ndarray]:
     ok = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
     pos, poly = tree.query(shapely.points(lon[ok], lat[ok]))      # bounding-box candidates
     pos = ok[pos]
+    if not len(pos): return pos, poly                                 # no polygon near any position
     keep = np.zeros(len(pos), dtype=bool)
     order = np.argsort(poly, kind="stable")
     starts = np.flatnonzero(np.r_[True, np.diff(poly[order]) != 0])

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from .core import OceanguardError, load_params, section, ArgumentParser
 from .contracts import POSITIONS, STATICS, conform
-from .geo import NM, KN, haversine_m, from_local_xy, to_local_xy, distance_to_port_nm, on_land
+from .geo import NM, KN, haversine_m, from_local_xy, to_local_xy, distance_to_port_nm, distance_to_shore_nm, on_land
 from .labels import make_labels
 
 # %% auto #0
@@ -40,6 +40,7 @@ class InjectParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
     ranges: dict[str, tuple[float, float]] = {}   # overrides of `RANGES`, per key
     min_port_nm: float = 0.0          # location preference: episodes start at least this far from a port (0: anywhere)
+    min_shore_nm: float = 0.0         # location preference: ... and this far from shore (Natural Earth land; 0: anywhere)
     underway_kn: float = 5.0          # a vessel is sailing (a usable starting point) at this SOG or more
     max_report_gap_min: float = 15.0  # the background track must report at least this often around the episode
     teleport_variants: list[Literal["bad_fix", "relocation"]] = ["bad_fix", "relocation"]
@@ -268,6 +269,7 @@ def _candidates(pos: pd.DataFrame, p: InjectParams) -> pd.DataFrame:
     ok = (pos.sog >= p.underway_kn).to_numpy() & pos.cog.notna().to_numpy() & (t - t0 >= 1200) & (t1 - t >= 1800)
     ok &= (pos.object_type == "vessel").to_numpy()
     if p.min_port_nm > 0: ok[ok] = distance_to_port_nm(pos.lat.to_numpy()[ok], pos.lon.to_numpy()[ok]) >= p.min_port_nm
+    if p.min_shore_nm > 0: ok[ok] = distance_to_shore_nm(pos.lat.to_numpy()[ok], pos.lon.to_numpy()[ok]) >= p.min_shore_nm
     return pos[ok]
 
 def _pick(rng, cand: pd.DataFrame, used: set):
@@ -296,6 +298,7 @@ def _note(ctx, row, **kw) -> str:
     _, _, _, cat, t = _ship(ctx, row.object_id)
     d = dict(kw, lat=round(float(row.lat), 5), lon=round(float(row.lon), 5),
              port_nm=round(float(distance_to_port_nm(np.array([row.lat]), np.array([row.lon]))[0]), 2),
+             shore_nm=round(float(distance_to_shore_nm(np.array([row.lat]), np.array([row.lon]))[0]), 2),
              ship_type=None if pd.isna(t) else int(t), ship_category=cat)
     return json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in d.items()})
 

@@ -374,6 +374,7 @@ class SpeedParams(_P):
     type_max_kn: dict[str, float] = {"fishing": 20.0, "tug": 20.0, "sailing": 25.0, "pleasure": 50.0,
                                      "high_speed_craft": 60.0, "search_and_rescue": 60.0, "passenger": 40.0,
                                      "cargo": 30.0, "tanker": 25.0, "aircraft": float("inf")}
+    type_scale: float = Field(1.0, gt=0)     # multiplies every cap above (the calibrate stage sweeps it)
     max_gap_min: float = Field(10.0, gt=0)
     min_length_m: float = Field(50.0, ge=0)
     min_speed_before_kn: float = Field(10.0, ge=0)
@@ -386,7 +387,7 @@ def speed(features, params=None, objects=None) -> pd.DataFrame:
     p = rule_params(params, "speed", SpeedParams)
     tr = as_track(features, objects)
     if len(tr) == 0: return empty_anomalies()
-    cap = _caps(tr, p.max_sog_kn, p.type_max_kn)
+    cap = _caps(tr, p.max_sog_kn, p.type_max_kn) * p.type_scale
     s, e = tr.runs(tr.sog > cap, max_gap_s=p.max_gap_min * 60)
     cat = object_category(tr)[tr.g[s]]
     out = []
