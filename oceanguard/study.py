@@ -20,9 +20,9 @@ from .detect import detect
 from .injection import inject
 
 # %% auto #0
-__all__ = ['PUBLISHED', 'STUDY_KINDS', 'SWEEPS', 'in_definition', 'wilson', 'poisson_rate', 'split_vessels', 'injected_runs',
-           'score_run', 'average_precision', 'background_alarms', 'bins_for', 'study_metrics', 'with_value',
-           'calibrate']
+__all__ = ['PUBLISHED', 'STUDY_KINDS', 'SWEEPS', 'in_definition', 'wilson', 'poisson_rate', 'split_vessels', 'prepare_features',
+           'injected_runs', 'detect_context', 'score_run', 'average_precision', 'background_alarms', 'bins_for',
+           'study_metrics', 'with_value', 'calibrate']
 
 # %% ../nbs/46_study.ipynb #1bdae3f6
 PUBLISHED = {   # kind -> the size at which the published definition starts, its unit, where it applies, and the source
@@ -93,7 +93,7 @@ def split_vessels(object_ids, n_per_split: int | None = None, seed: int = 0) -> 
     return out
 
 # %% ../nbs/46_study.ipynb #787be8af
-def _prepare(positions, statics, params):
+def prepare_features(positions, statics, params):
     "Features as `oceanguard detect` computes them: features, then places learned from the same input."
     f = features_from_params(positions, params)
     return apply_places(f, places_from_params(f, params))
@@ -112,11 +112,11 @@ def injected_runs(background: pd.DataFrame, statics: pd.DataFrame | None, params
             with warnings.catch_warnings(record=True) as w:
                 warnings.simplefilter("always")
                 pos, labels, st = inject(background, ks, n_per_kind, seed, params={"inject": ip}, statics=statics, return_statics=True)
-            runs.append({"seed": seed, "kinds": ks, "features": _prepare(pos, st, params), "context": _context(pos, st), "labels": labels,
+            runs.append({"seed": seed, "kinds": ks, "features": prepare_features(pos, st, params), "context": detect_context(pos, st), "labels": labels,
                          "skipped": labels.attrs.get("skipped", {}), "warnings": [str(x.message) for x in w]})
     return runs
 
-def _context(positions: pd.DataFrame, statics) -> dict:
+def detect_context(positions: pd.DataFrame, statics) -> dict:
     "The catalogue (ship type and length per object) and static history that detect reads, as `oceanguard detect` builds them."
     from oceanguard.catalogue import build_catalogue, static_history
     return {"objects": build_catalogue(positions, statics), "statics": None if statics is None else static_history(statics)}
