@@ -32,10 +32,10 @@ def ferry():
 @pytest.fixture(scope="module")
 def uscg():
     "Real USCG NAIS sentences decoded with pyais; type 27 messages carry deliberately invalid positions."
-    rows = []
-    for i, m in enumerate(FileReaderStream(str(sample_path("nmea-format-variants/libais_test_uscg.aivdm")))):
-        try: d = m.decode().asdict()
-        except Exception: continue
+    rows, msgs = [], list(FileReaderStream(str(sample_path("nmea-format-variants/libais_test_uscg.aivdm"))))
+    assert len(msgs) == 261
+    for m in msgs:
+        d = m.decode().asdict()        # every sentence of the log decodes: a decoding failure fails the test, never skipped
         if "lat" in d and d.get("msg_type") in (1, 2, 3, 4, 18, 19, 21, 27):
             rows.append({"mmsi": d["mmsi"], "lat": d["lat"], "lon": d["lon"], "sog": d.get("speed"), "cog": d.get("course"),
                          "heading": d.get("heading"), "rot": d.get("turn"), "msg_type": d["msg_type"]})
@@ -75,10 +75,10 @@ def test_sentinels_set_missing_and_counted(ferry):
 
 
 def test_pyais_not_available_values_on_gpsd_sample():
-    rows = []
-    for m in FileReaderStream(str(sample_path("nmea-format-variants/gpsd_sample.aivdm"))):
-        try: d = m.decode().asdict()
-        except Exception: continue
+    rows, msgs = [], list(FileReaderStream(str(sample_path("nmea-format-variants/gpsd_sample.aivdm"))))
+    assert len(msgs) == 102
+    for m in msgs:
+        d = m.decode().asdict()        # every sentence decodes: a decoding failure fails the test, never skipped
         if d.get("msg_type") in (1, 2, 3, 4, 18):
             rows.append({k: d.get(k) for k in ("lat", "lon", "speed", "course", "heading", "turn")})
     d = pd.DataFrame(rows).rename(columns={"speed": "sog", "course": "cog", "turn": "rot"}).astype("float64")

@@ -8,7 +8,7 @@ import torch
 
 from oceanguard.cli import main
 from oceanguard.core import OceanguardError
-from oceanguard.models.lstm import ModelParams, fit_net, score_anomalies, score_positions, window_scores
+from oceanguard.models.lstm import ModelParams, calibrate_threshold, fit_net, score_anomalies, score_positions, window_scores
 from oceanguard.models.registry import load_model, list_models, save_model
 from oceanguard.models.windows import FEATURES, Normaliser, make_windows, step_features, window_starts
 from model_fixtures import TINY, ferry_fleet, ferry_positions, plant_deviation, tiny_model
@@ -54,11 +54,13 @@ def test_training_is_deterministic_with_the_seed():
 
 
 def test_threshold_calibration_holds_on_unseen_normal_traffic():
-    model, summary = tiny_model()
-    assert summary["holdout_false_alarm_rate"] <= TINY["model"]["false_alarm_rate"]
+    assert calibrate_threshold(np.arange(1.0, 101.0), 0.05) == 96.0    # scores 1..100: flags 97..100, never more than 5 %
+    model, _ = tiny_model()
+    far = TINY["model"]["false_alarm_rate"]
     unseen = model.windows(ferry_fleet(6, seed=9))           # other rotations, never trained or calibrated on
     rate = (window_scores(model, unseen.X) > model.threshold).mean()
-    assert rate <= 3 * TINY["model"]["false_alarm_rate"], rate   # target 5 %: near it, not a multiple of it
+    # target 5 %: near it on both sides (10.7 % measured: held-out blocks of the training copies are easier than new copies)
+    assert far / 2 <= rate <= 3 * far, rate
 
 
 def test_planted_deviation_becomes_one_event_with_evidence():

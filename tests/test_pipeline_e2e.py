@@ -63,7 +63,7 @@ def test_pipeline_end_to_end(repo):
     html = (repo / "artifacts/reports/map.html")
     assert html.exists() and html.stat().st_size > 100_000 and "OG_DATA" in html.read_text()
     metrics = json.loads((repo / "artifacts/metrics/metrics.json").read_text())
-    assert metrics["overall"]["n_labels"] >= 9 and 0 <= metrics["overall"]["recall"] <= 1
+    check_metrics_reconcile(metrics, repo)
     assert {"lstm", "dead_reckoning", "isolation_forest"} == {r["method"] for r in metrics["route_deviation_study"]["model_vs_baselines"]}
     rec = [json.loads(l) for l in (repo / "artifacts/predictions/records.jsonl").read_text().splitlines()]
     assert len(rec) == 1 and rec[0]["model_version"].startswith("lstm@") and rec[0]["data_hash"]
@@ -96,4 +96,35 @@ def test_pipeline_end_to_end(repo):
     real = json.loads((repo / "artifacts/metrics/realday.json").read_text())
     assert real["positions"] > 50_000 and real["vessel_hours"] > 0
     assert real["alarms"] == sum(k["alarms"] for k in real["by_kind"].values())
-    run(["dvc", "plots", "show", "--json"], repo)
+    check_plots_html(repo)
+
+
+def check_metrics_reconcile(metrics, repo):
+    "Event metrics agree with the label store they were computed from: per kind, overall, and recall = detected / labels."
+    import pandas as pd
+    from oceanguard.labels import LabelStore
+    labels = LabelStore(repo / "artifacts/labels").load()
+    keys = {"precision", "recall", "f1", "n_detections", "n_true_detections", "n_labels", "n_detected_labels"}
+    per_kind, overall = metrics["per_kind"], metrics["overall"]
+    assert set(overall) == keys and all(set(v) == keys for v in per_kind.values()), per_kind
+    assert overall["n_labels"] == len(labels) >= 9
+    assert {k: v["n_labels"] for k, v in per_kind.items() if v["n_labels"]} == labels["kind"].astype(str).value_counts().to_dict()
+    for part in ("n_labels", "n_detected_labels", "n_detections", "n_true_detections"):
+        assert sum(v[part] for v in per_kind.values()) == overall[part], part
+    for v in [overall, *per_kind.values()]:
+        assert v["n_detected_labels"] <= v["n_labels"] and v["n_true_detections"] <= v["n_detections"]
+        if v["n_labels"]: assert v["recall"] == pytest.approx(v["n_detected_labels"] / v["n_labels"])
+        if v["n_detections"]: assert v["precision"] == pytest.approx(v["n_true_detections"] / v["n_detections"])
+    assert overall["n_detected_labels"] > 0                  # the pipeline finds at least some of what it planted
+
+
+def check_plots_html(repo):
+    "`dvc plots show` renders the precision-recall plot to HTML carrying each curve's data."
+    import csv
+    run(["dvc", "plots", "show", "-o", "plots_html"], repo)
+    page = (repo / "plots_html" / "index.html").read_text()
+    assert "Route deviations: precision-recall" in page
+    for m in ("lstm", "dead_reckoning", "isolation_forest"):
+        rows = list(csv.DictReader((repo / f"artifacts/plots/pr_{m}.csv").open()))
+        assert rows and f"pr_{m}.csv" in page, m
+        assert all(r["threshold"] in page and r["precision"] in page for r in rows[:3]), m   # thresholds differ per curve
