@@ -643,13 +643,13 @@ def inject(positions: pd.DataFrame, kinds=KINDS, n_per_kind: int = 1, seed: int 
                mmsis=set(pos.mmsi.dropna().astype(int)))
     labels, used, skipped = [], ctx["used"], {}
     for kind in kinds:
+        cand = _candidates(pos, p)     # once per kind: an injection changes only its own vessel, which is then used up
         fn = _INJECTORS[kind]
         variants = {"teleport": p.teleport_variants, "identity": p.identity_variants if st is not None else ["clone"]}.get(kind, [None])
         placed, reason = 0, "no vessel underway with enough reports"
         for i in range(n_per_kind):
             ctx["variant"] = variants[i % len(variants)]
             mag = _draw(rng, p, kind) if kind in RANGES else np.nan
-            cand = _candidates(pos, p)
             ctx["cand"] = cand
             labs = []
             for _attempt in range(12):           # a chosen spot can be unusable (track ends, land in the way): try another

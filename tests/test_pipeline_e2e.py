@@ -16,10 +16,12 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-STAGES = ["ingest", "synthesize", "inject", "features", "detect", "realday", "train", "evaluate", "predict", "report"]
+STAGES = ["ingest", "synthesize", "inject", "features", "detect", "realday", "background", "calibrate", "study", "train",
+          "evaluate", "predict", "report"]
 TINY = {"synthesize": {"train_vessels": 12, "eval_vessels": 14, "calib_vessels": 8, "hours": 8.0, "resample_s": 60.0},
         "evaluate": {"n_per_kind": 1},
         "realday": {"max_rows": 60000},
+        "study": {"max_rows": 120000, "vessels_per_split": 120, "seeds": "0", "n_per_kind": 2},
         "model": {"epochs": 1, "hidden": 8, "stride": 8, "window": 16}}
 
 
@@ -79,7 +81,7 @@ def test_pipeline_end_to_end(repo):
     p["rules"]["loitering"]["min_hours"] = 3.0
     (repo / "params.yaml").write_text(yaml.safe_dump(p, sort_keys=False))
     log = run(["dvc", "repro"], repo)
-    assert ran_stages(log) == ["detect", "realday", "evaluate", "predict", "report"]
+    assert ran_stages(log) == ["detect", "realday", "calibrate", "study", "evaluate", "predict", "report"]
     # the prediction store kept both batches
     assert len((repo / "artifacts/predictions/records.jsonl").read_text().splitlines()) == 2
     run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "loitering 3 h"], repo)
@@ -96,6 +98,11 @@ def test_pipeline_end_to_end(repo):
     real = json.loads((repo / "artifacts/metrics/realday.json").read_text())
     assert real["positions"] > 50_000 and real["vessel_hours"] > 0
     assert real["alarms"] == sum(k["alarms"] for k in real["by_kind"].values())
+    study = json.loads((repo / "artifacts/metrics/study.json").read_text())
+    assert set(study["by_kind"]) == {"ais_gap", "loitering", "encounter", "drift", "speed", "teleport", "identity"}
+    for k, v in study["by_kind"].items():     # 2 planted per kind (encounters: 2 labels each), none quietly lost
+        assert v["labels"] == (4 if k == "encounter" else 2) or f"0:{k}" in study["skipped"], (k, v["labels"], study["skipped"])
+    assert (repo / "artifacts/plots/recall_vs_magnitude.csv").stat().st_size > 100
     check_plots_html(repo)
 
 
