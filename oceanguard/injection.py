@@ -605,7 +605,7 @@ def _name_change(pos, row, mag, p, rng, ctx):
     if not len(mine): return pos, [], "no statics for the vessel"
     old = mine.sort_values("timestamp", kind="stable").iloc[-1]
     names = [n for n in _NEW_NAMES if n != old["name"]]
-    new_type = 30 if old["ship_type"] != 30 else 70          # now claims to be a fishing vessel (or a cargo ship)
+    new_type = 70 if pd.notna(old["ship_type"]) and old["ship_type"] == 30 else 30          # now claims to be a fishing vessel (or a cargo ship)
     rep = mine.iloc[[-1]].assign(timestamp=row.timestamp, name=names[rng.integers(len(names))], ship_type=new_type,
                                  ship_type_text="Fishing" if new_type == 30 else "Cargo", raw_file="injected", raw_line=pd.NA)
     ctx["new_statics"].append(rep)

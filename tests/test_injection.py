@@ -238,3 +238,14 @@ def test_synthetic_background_too():
     assert labels.kind.value_counts().to_dict() == {k: (2 if k == "encounter" else 1) for k in KINDS}
     for l in labels.itertuples():
         if pd.notna(l.magnitude): assert abs(measure(p2, l, pos) - l.magnitude) <= 0.03 * max(1, l.magnitude), (l.kind, l.magnitude)
+
+
+def test_name_change_without_a_ship_type(real):
+    "A vessel whose statics carry no ship type still gets its name change (a missing type was 'NA is ambiguous')."
+    pos, st = real
+    st = st.assign(ship_type=pd.array([pd.NA] * len(st), dtype="Int64"))
+    p2, labels, st2 = inject(pos, ["identity"], 2, seed=1, statics=st, params={"inject": {"identity_variants": ["name_change"]}},
+                             return_statics=True)
+    assert len(labels) == 2 and all(json.loads(n)["variant"] == "name_change" for n in labels.note)
+    new = st2[~st2.index.isin(range(len(st)))]
+    assert (new.ship_type == 30).all() and len(new) >= 2
