@@ -374,7 +374,9 @@ class SpeedParams(_P):
     type_max_kn: dict[str, float] = {"fishing": 20.0, "tug": 20.0, "sailing": 25.0, "pleasure": 50.0,
                                      "high_speed_craft": 60.0, "search_and_rescue": 60.0, "passenger": 40.0,
                                      "cargo": 30.0, "tanker": 25.0, "aircraft": float("inf")}
-    type_scale: float = Field(1.0, gt=0)     # multiplies every cap above (the calibrate stage sweeps it)
+    type_scale: float = Field(0.8, gt=0)     # multiplies every cap above (calibrated on real traffic)
+    min_ratio_to_own: float = Field(1.5, ge=0)   # and SOG above this multiple of the vessel's own median speed underway (0: off)
+    own_underway_kn: float = Field(3.0, ge=0)    # reports at this SOG or more make up the vessel's own speed
     max_gap_min: float = Field(10.0, gt=0)
     min_length_m: float = Field(50.0, ge=0)
     min_speed_before_kn: float = Field(10.0, ge=0)
@@ -387,19 +389,27 @@ def speed(features, params=None, objects=None) -> pd.DataFrame:
     p = rule_params(params, "speed", SpeedParams)
     tr = as_track(features, objects)
     if len(tr) == 0: return empty_anomalies()
-    cap = _caps(tr, p.max_sog_kn, p.type_max_kn) * p.type_scale
+    type_cap = _caps(tr, p.max_sog_kn, p.type_max_kn) * p.type_scale
+    own = np.full(len(tr), np.nan)
+    if p.min_ratio_to_own > 0:                  # a ferry that always does 35 kn is not fast for itself; a tanker at 20 kn is
+        under = np.where(tr.sog >= p.own_underway_kn, tr.sog, np.nan)
+        own = pd.Series(under).groupby(tr.g).median().reindex(range(len(tr.ids))).to_numpy()[tr.g]
+    cap = np.fmax(type_cap, p.min_ratio_to_own * own)
     s, e = tr.runs(tr.sog > cap, max_gap_s=p.max_gap_min * 60)
     cat = object_category(tr)[tr.g[s]]
     out = []
     if len(s):
         vmax = run_reduce(np.maximum, tr.sog, s, e)
         oid = tr.ids[tr.g[s]].astype(str)
-        expl = [f"{o} reported a speed over ground of up to {v:.1f} kn (threshold {c:g} kn for {k}) in {n} report(s) "
-                f"from {a} to {b} near {w}." for o, v, c, k, n, a, b, w in
-                zip(oid, vmax, cap[s], cat, e - s + 1, fmt_time(tr.t[s]), fmt_time(tr.t[e]), fmt_place(tr.lat[s], tr.lon[s]))]
-        ev = [evidence_json({"max_sog_kn": p.max_sog_kn, "type_max_kn": p.type_max_kn, "cap_used_kn": c, "ship_category": k},
-                            {"max_sog_kn": v, "n_reports": n}, tr.evidence(np.arange(a, b+1)), source=SOURCES["speed"])
-              for c, k, v, n, a, b in zip(cap[s], cat, vmax, e - s + 1, s, e)]
+        own_txt = ["" if not np.isfinite(m) else f"; its own median speed underway is {m:.1f} kn, threshold {p.min_ratio_to_own:g}x"
+                   for m in own[s]]
+        expl = [f"{o} reported a speed over ground of up to {v:.1f} kn (threshold {c:.3g} kn: {t:.3g} kn for {k}{ot}) in {n} report(s) "
+                f"from {a} to {b} near {w}." for o, v, c, t, k, ot, n, a, b, w in
+                zip(oid, vmax, cap[s], type_cap[s], cat, own_txt, e - s + 1, fmt_time(tr.t[s]), fmt_time(tr.t[e]), fmt_place(tr.lat[s], tr.lon[s]))]
+        ev = [evidence_json({"max_sog_kn": p.max_sog_kn, "type_max_kn": p.type_max_kn, "type_scale": p.type_scale,
+                             "min_ratio_to_own": p.min_ratio_to_own, "cap_used_kn": c, "ship_category": k},
+                            {"max_sog_kn": v, "n_reports": n, "own_median_underway_kn": m}, tr.evidence(np.arange(a, b+1)), source=SOURCES["speed"])
+              for c, k, v, n, m, a, b in zip(cap[s], cat, vmax, e - s + 1, own[s], s, e)]
         out.append(make_anomalies("speed", "rule:speed", oid, tr.t[s], tr.t[e], tr.lat[s], tr.lon[s],
                                   ratio_score(vmax, cap[s], 2), expl, ev, mmsi=tr.mmsi[s]))
     length = tr.object_attr("length")

@@ -38,7 +38,8 @@ PUBLISHED = {   # kind -> the size at which the published definition starts, its
                              "angle was found: 45 deg is the commonly used divergence (stated as an assumption)"),
     "speed":     dict(at=1.5, unit="x_design_speed", min_shore_nm=5.0,
                       source="speed over ground implausible for the hull: 1.5x the ship type's design speed (IMO Fourth GHG Study 2020 "
-                             "design speeds; ships rarely exceed their design speed by 15 %); no published multiple: an assumption"),
+                             "design speeds; ships rarely exceed their design speed by 15 %); no published multiple: an assumption; "
+                             "vessels of unknown or 'other' type have no design speed and are outside the definition"),
     "teleport":  dict(at=1.0, unit="nm", min_shore_nm=5.0,
                       source="a position that implies more than 50 kn (a common cut for erroneous AIS positions): at one report a "
                              "minute, a jump of 1 nm or more"),
@@ -62,6 +63,9 @@ def in_definition(labels: pd.DataFrame) -> np.ndarray:
             ok &= _note(labels, "speed_kn") < d["max_speed_kn"]
             if kind == "encounter": ok &= _note(labels, "partner_speed_kn") < d["max_speed_kn"]
         if "max_dist_m" in d: ok &= _note(labels, "distance_m") <= d["max_dist_m"]
+        if kind == "speed":                     # no design speed is published for an unknown or "other" type
+            ok &= np.array([json.loads(n).get("ship_category") not in (None, "other") if isinstance(n, str) and n else False
+                            for n in labels["note"]])
         out[m] = ok[m]
     return out
 
@@ -195,7 +199,7 @@ SWEEPS = {   # kind -> (parameter, values): the rule's main threshold, swept by 
     "loitering": ("rules.loitering.min_hours", [1.0, 2.0, 3.0, 4.0, 6.0, 8.0]),
     "encounter": ("rules.encounter.min_hours", [0.5, 1.0, 1.5, 2.0, 3.0]),
     "drift": ("rules.drift.min_angle_deg", [15.0, 20.0, 30.0, 45.0, 60.0]),
-    "speed": ("rules.speed.type_scale", [0.6, 0.7, 0.8, 0.9, 1.0]),
+    "speed": ("rules.speed.type_scale", [0.6, 0.7, 0.8, 0.9, 1.0]),   # with min_ratio_to_own as in params
     "teleport": ("rules.teleport.max_speed_kn", [30.0, 40.0, 50.0, 70.0, 100.0]),
     "identity": ("rules.identity.min_jumps", [2, 3, 4, 6, 8]),
 }
