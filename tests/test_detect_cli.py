@@ -35,7 +35,7 @@ def detected(tmp_path_factory):
     d = tmp_path_factory.mktemp("det")
     (d / "zones.geojson").write_text(json.dumps(ZONES))
     rc = main(["detect", FERRY, BOSTON, "--out", str(d / "an.parquet"), "--zones", str(d / "zones.geojson"),
-               "--set", "rules.ais_gap.min_dist_port_nm=0", "--no-model"])
+               "--set", "rules.ais_gap.min_dist_port_nm=0", "--set", "rules.ais_gap.min_dist_shore_nm=0", "--no-model"])
     assert rc == 0
     return d, pd.read_parquet(d / "an.parquet")
 
@@ -54,7 +54,7 @@ def test_detect_writes_anomalies_and_counts(detected, capsys, tmp_path):
 def test_detect_filters_and_kinds(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path); monkeypatch.delenv("OCEANGUARD_MODELS", raising=False)   # no trained model in reach
     rc, out, _ = run(capsys, "detect", BOSTON, "--out", tmp_path / "a.parquet", "--kinds", "ais_gap",
-                     "--set", "rules.ais_gap.min_dist_port_nm=0", "--start", "2014-01-03", "--bbox=-71.1,42.2,-70.7,42.5")
+                     "--set", "rules.ais_gap.min_dist_port_nm=0", "--set", "rules.ais_gap.min_dist_shore_nm=0", "--start", "2014-01-03", "--bbox=-71.1,42.2,-70.7,42.5")
     assert rc == 0 and "model: none available, rules only" in out
     an = pd.read_parquet(tmp_path / "a.parquet")
     assert (an.kind == "ais_gap").all() and (an.start >= pd.Timestamp("2014-01-03", tz="UTC")).all()
@@ -66,7 +66,7 @@ def test_detect_on_a_store(capsys, tmp_path):
     assert main(["ingest", FERRY, BOSTON, "--out", str(tmp_path / "store")]) == 0
     capsys.readouterr()
     rc, out, _ = run(capsys, "detect", tmp_path / "store", "--out", tmp_path / "a.parquet", "--no-model",
-                     "--set", "rules.ais_gap.min_dist_port_nm=0")
+                     "--set", "rules.ais_gap.min_dist_port_nm=0", "--set", "rules.ais_gap.min_dist_shore_nm=0")
     assert rc == 0 and "1,706 positions" in out
     an = pd.read_parquet(tmp_path / "a.parquet")
     assert (an.kind == "ais_gap").sum() > 0
@@ -162,7 +162,7 @@ REAL_DAY = Path(__file__).resolve().parents[1]/"datasets"/"noaa-marinecadastre-2
 
 
 def _detect(capsys, tmp_path, name, *inputs):
-    rc, out, err = run(capsys, "detect", *inputs, "--out", tmp_path/name, "--no-model", "--set", "rules.ais_gap.min_dist_port_nm=0")
+    rc, out, err = run(capsys, "detect", *inputs, "--out", tmp_path/name, "--no-model", "--set", "rules.ais_gap.min_dist_port_nm=0", "--set", "rules.ais_gap.min_dist_shore_nm=0")
     assert rc == 0, err
     return pd.read_parquet(tmp_path/name), out.splitlines()[0].split(" -> ")[0]
 

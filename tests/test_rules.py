@@ -47,11 +47,11 @@ def test_ais_gap_planted_and_normal(offshore):
     g = ais_gap(planted, {"min_dist_port_nm": 20})
     assert len(g) == 1
     assert g.start.iloc[0] == planted.timestamp.iloc[399] and g.end.iloc[0] == planted.timestamp.iloc[400]
-    assert "14.0 h (threshold 12 h)" in g.explanation.iloc[0] and "threshold 20 nm" in g.explanation.iloc[0]
+    assert "14.0 h (threshold 6 h)" in g.explanation.iloc[0] and "threshold 20 nm" in g.explanation.iloc[0]
     ev = json.loads(g.evidence.iloc[0])["observed"]
     assert ev["reports_before"] > 300 and ev["dist_moved_nm"] < 1
     assert len(ais_gap(offshore, {"min_dist_port_nm": 20})) == 0
-    assert len(ais_gap(planted)) == 0            # GFW default: 50 nm from port; the Skagerrak spot is closer
+    assert len(ais_gap(planted, {"min_dist_shore_nm": 50})) == 0   # GFW: 50 nm from shore; the Skagerrak spot is 25 nm out
     # the same MMSI seen again two years later is two collections of data, not a vessel going dark
     t = offshore.timestamp.copy(); t.iloc[400:] += pd.Timedelta(days=730)
     assert len(ais_gap(offshore.assign(timestamp=t), {"min_dist_port_nm": 20})) == 0
@@ -75,7 +75,7 @@ def test_speed_over_cap_and_sudden_stop(ferry):
     fast = ferry.copy(); fast.loc[200:209, "sog"] = 48.0
     sp = speed(fast, objects=FERRY_OBJ)
     assert len(sp) == 1 and (sp.start.iloc[0], sp.end.iloc[0]) == (ferry.timestamp.iloc[200], ferry.timestamp.iloc[209])
-    assert "48.0 kn (threshold 40 kn for passenger)" in sp.explanation.iloc[0]
+    assert "48.0 kn (threshold 32 kn: 32 kn for passenger" in sp.explanation.iloc[0]
     stop = ferry.copy(); stop.loc[350:, "sog"] = 0.0
     stop.loc[350:, "lat"] = ferry.lat[350]; stop.loc[350:, "lon"] = ferry.lon[350]
     st = speed(stop, objects=FERRY_OBJ)
@@ -106,7 +106,7 @@ def test_drift_planted_and_size_gate(offshore):
     assert len(drift(offshore, objects=FERRY_OBJ)) == 0
     boston = clean_positions(read_any(sample_path("noaa-gpkg-boston-2014/ais_boston_2014-01.gpkg")).positions).positions
     assert len(drift(boston)) == 0                                    # two real harbour manoeuvres going astern
-    assert len(drift(boston, {"max_angle_deg": 180, "min_dist_port_nm": 0})) == 2
+    assert len(drift(boston, {"max_angle_deg": 180, "min_dist_port_nm": 0, "min_dist_shore_nm": 0})) == 2
 
 
 def test_loitering_planted_and_in_port(ferry, offshore):
@@ -226,7 +226,7 @@ INJECT_PINS = {"ais_gap": [14, 14], "loitering": [8, 8], "loitering_speed_kn": [
                "encounter_distance_m": [200, 200], "encounter_speed_kn": [0.5, 0.5], "drift": [80, 80], "drift_hours": [2, 2],
                "drift_speed_kn": [1.5, 1.5], "speed": [1.8, 1.8], "teleport": [60, 60], "identity": [60, 60], "identity_hours": [2, 2]}
 INJECTED_KINDS = ["ais_gap", "teleport", "speed", "drift", "loitering", "encounter", "identity"]
-KNOWN_MISSES = {"speed": "1.8x a cargo ship's 16 kn design speed is 28.8 kn, under the speed rule's 30 kn cargo cap"}
+KNOWN_MISSES = {}   # speed missed 1.8x a cargo ship's design speed (28.8 kn < 30 kn cap) until the caps were calibrated on real traffic
 
 @pytest.fixture(scope="module")
 def injected_fleet():
@@ -239,6 +239,8 @@ def injected_fleet():
     p2, labels, st2 = inject(pos, kinds=INJECTED_KINDS, seed=4, statics=st, return_statics=True,
                              params={"inject": {"ranges": INJECT_PINS, "identity_variants": ["clone"], "min_port_nm": 10}})
     params = load_params(Path(__file__).resolve().parents[1] / "params.yaml")
+    for k in ("ais_gap", "loitering"):           # the Danish straits are never 20 nm (GFW loitering) or 5 nm (calibrated gaps) from
+        params["rules"][k]["min_dist_shore_nm"] = 0.0   # shore for long: this test is about sizes, the study about places
     an = detect(p2, params, objects=build_catalogue(p2, st2), statics=st2)
     return normal, labels, an
 

@@ -50,7 +50,8 @@ def synth(tmp_path_factory):
     S.ingest([d / "fleet.csv"], d / "store", progress=False, now="2030-01-01")
     return d / "store", labels
 
-COASTAL = {"rules": {"ais_gap": {"min_gap_h": 1, "min_dist_port_nm": 0}, "loitering": {"min_dist_port_nm": 0}}}
+COASTAL = {"rules": {"ais_gap": {"min_gap_h": 1, "min_dist_port_nm": 0, "min_dist_shore_nm": 0},
+                     "loitering": {"min_dist_port_nm": 0, "min_dist_shore_nm": 0}}}
 
 def test_real_store_equals_in_memory(real_store):
     ref = in_memory(real_store, COASTAL)
@@ -60,7 +61,7 @@ def test_real_store_equals_in_memory(real_store):
 
 def test_real_store_encounter_equals_in_memory(real_store):
     "The known Gothenburg close approach, as an encounter with loosened thresholds: evidence and every column as in memory."
-    loose = {"rules": {"encounter": {"min_dist_port_km": 0, "max_speed_kn": 15, "min_hours": 0.05, "max_dist_m": 2000}}}
+    loose = {"rules": {"encounter": {"min_dist_port_km": 0, "min_dist_shore_nm": 0, "max_speed_kn": 15, "min_hours": 0.05, "max_dist_m": 2000}}}
     ref = in_memory(real_store, loose)
     assert (ref.kind == "encounter").sum() == 2
     assert_same(detect_store(real_store, loose, npartitions=3), ref)
