@@ -215,7 +215,7 @@ class _P(BaseModel):
 
 # %% ../nbs/21_rules.ipynb #44665ecb
 class AisGapParams(_P):                    # defaults: calibrated on a real day of US traffic (see params.yaml)
-    min_gap_h: float = Field(6.0, gt=0)     # GFW: 12 h
+    min_gap_h: float = Field(12.0, gt=0)    # GFW: 12 h (the calibrate stage agrees)
     max_gap_h: float = Field(720.0, gt=0)   # longer holes are gaps between data collections, not dark periods
     min_dist_port_nm: float = Field(5.0, ge=0)
     min_dist_shore_nm: float = Field(5.0, ge=0)   # GFW: 50 nm (satellite AIS); terrestrial receivers see ~40 nm out
@@ -440,7 +440,7 @@ def speed(features, params=None, objects=None) -> pd.DataFrame:
 class DriftParams(_P):
     min_sog_kn: float = Field(0.3, ge=0)
     max_sog_kn: float = Field(3.0, gt=0)
-    min_angle_deg: float = Field(45.0, ge=0, le=180)
+    min_angle_deg: float = Field(20.0, ge=0, le=180)   # calibrated on real traffic
     max_angle_deg: float = Field(150.0, ge=0, le=180)
     min_minutes: float = Field(30.0, gt=0)
     min_dist_nm: float = Field(0.3, ge=0)
@@ -515,7 +515,7 @@ def loitering(features, params=None, objects=None) -> pd.DataFrame:
 
 # %% ../nbs/21_rules.ipynb #073278ce
 class IdentityParams(_P):
-    min_jumps: int = Field(4, ge=2)
+    min_jumps: int = Field(8, ge=2)               # calibrated on real traffic (4: same recall, more alarms)
     min_separation_nm: float = Field(2.0, ge=0)
     max_speed_kn: float = Field(50.0, gt=0)
     check_fields: list[str] = ["name", "callsign", "imo", "ship_type", "dimensions"]

@@ -215,8 +215,10 @@ def with_value(params: dict, key: str, value) -> dict:
 def calibrate(runs: list[dict], background_features: pd.DataFrame, context: dict, params: dict, budget_per_kind: float = 0.6,
               tolerance: str = "30min", kinds=STUDY_KINDS) -> tuple[pd.DataFrame, dict]:
     """Sweep each rule's main threshold (`SWEEPS`) on the tuning runs: recall (all injected sizes, and at or beyond
-    the published definition) and false alarms per 1000 vessel-hours on the background. The operating point is the
-    most sensitive value whose false-alarm rate stays within `budget_per_kind`."""
+    the published definition) and false alarms per 1000 vessel-hours on the background. The operating point: among the
+    values within `budget_per_kind`, the best recall at or beyond the definition, then the fewest false alarms, then
+    the stricter value (ties on a small tuning set are not evidence for a looser cut); the fewest false alarms when no
+    value is within the budget."""
     hours = vessel_hours(background_features)
     rows, points = [], {}
     for kind in kinds:
@@ -232,8 +234,10 @@ def calibrate(runs: list[dict], background_features: pd.DataFrame, context: dict
                          "recall_in_definition": float(lab["found"][ins].mean()) if ins.any() else np.nan,
                          "false_alarms": fa, "false_alarms_per_1000_vh": fa / hours * 1000 if hours else np.nan})
         c = pd.DataFrame([r for r in rows if r["kind"] == kind])
-        ok = c[c.false_alarms_per_1000_vh <= budget_per_kind]
-        best = ok.sort_values(["recall", "false_alarms_per_1000_vh"], ascending=[False, True]).iloc[0] if len(ok) else c.sort_values("false_alarms_per_1000_vh").iloc[0]
+        ok = c[c.false_alarms_per_1000_vh <= budget_per_kind].assign(r=lambda d: d.recall_in_definition.fillna(-1))
+        # every swept value is stricter when larger (a longer gap, a wider angle, a higher speed cap, more jumps)
+        if len(ok): best = ok.sort_values(["r", "false_alarms_per_1000_vh", "value"], ascending=[False, True, False]).iloc[0]
+        else: best = c.sort_values("false_alarms_per_1000_vh").iloc[0]
         points[kind] = {"parameter": key, "value": best["value"], "recall": best["recall"], "recall_in_definition": best["recall_in_definition"],
                         "false_alarms_per_1000_vh": best["false_alarms_per_1000_vh"], "within_budget": bool(len(ok))}
     return pd.DataFrame(rows), points
