@@ -30,7 +30,8 @@ def report_file(tmp_path_factory):
     pins = {"ais_gap": [4, 4], "teleport": [60, 60], "loitering": [6, 6], "loitering_speed_kn": [0.5, 0.5]}   # clearly anomalous: the report needs some
     inj, labels = inject(pos, kinds=["ais_gap", "teleport", "loitering"], n_per_kind=1, seed=3, statics=statics,
                          params={"inject": {"ranges": pins, "min_port_nm": 8}})
-    coastal = {"rules": {"ais_gap": {"min_gap_h": 2, "min_dist_port_nm": 5}, "loitering": {"min_dist_port_nm": 5}}}
+    coastal = {"rules": {"ais_gap": {"min_gap_h": 2, "min_dist_port_nm": 5, "min_dist_shore_nm": 0},
+                         "loitering": {"min_dist_port_nm": 5, "min_dist_shore_nm": 0}}}   # Danish straits: never 20 nm out
     an = detect(add_features(inj), coastal, kinds=["ais_gap", "teleport", "loitering", "speed"])
     assert len(an) >= 2, an
     # a model anomaly explained with captum: a tiny model trained on rotated real ferry tracks, one planted deviation

@@ -47,7 +47,7 @@ def test_ais_gap_planted_and_normal(offshore):
     g = ais_gap(planted, {"min_dist_port_nm": 20})
     assert len(g) == 1
     assert g.start.iloc[0] == planted.timestamp.iloc[399] and g.end.iloc[0] == planted.timestamp.iloc[400]
-    assert "14.0 h (threshold 6 h)" in g.explanation.iloc[0] and "threshold 20 nm" in g.explanation.iloc[0]
+    assert "14.0 h (threshold 12 h)" in g.explanation.iloc[0] and "threshold 20 nm" in g.explanation.iloc[0]
     ev = json.loads(g.evidence.iloc[0])["observed"]
     assert ev["reports_before"] > 300 and ev["dist_moved_nm"] < 1
     assert len(ais_gap(offshore, {"min_dist_port_nm": 20})) == 0
