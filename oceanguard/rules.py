@@ -232,16 +232,14 @@ def _reports_before(tr: Track, rows: np.ndarray, window_s: float) -> tuple[np.nd
     return rows - lo + 1, span_h
 
 def ais_gap(features, params=None, objects=None) -> pd.DataFrame:
-    "Gaps of at least `min_gap_h` between two reports of one object, both more than `min_dist_port_nm` from port."
+    "Gaps of at least `min_gap_h` between two reports of one object that begin at least `min_dist_port_nm` from port and `min_dist_shore_nm` from shore."
     p = rule_params(params, "ais_gap", AisGapParams)
     tr = as_track(features, objects)
     if len(tr) == 0: return empty_anomalies()
     dp = tr.dist_port_nm
     dt = tr.dt_s                                    # NaN compares False
     i = np.flatnonzero((dt >= p.min_gap_h * 3600) & (dt <= p.max_gap_h * 3600))
-    i = i[(dp[i-1] >= p.min_dist_port_nm) & (dp[i] >= p.min_dist_port_nm)]
-    sea = tr.at_sea(p.min_dist_shore_nm)
-    i = i[sea[i-1] & sea[i]]
+    i = i[(dp[i-1] >= p.min_dist_port_nm) & tr.at_sea(p.min_dist_shore_nm)[i-1]]   # where it goes dark (GFW: where the gap begins)
     ds = tr.dist_shore_nm
     if len(i) == 0: return empty_anomalies()
     gap_h, moved = tr.dt_s[i] / 3600, tr.dist_m[i] / NM
@@ -375,7 +373,7 @@ class SpeedParams(_P):
                                      "high_speed_craft": 60.0, "search_and_rescue": 60.0, "passenger": 40.0,
                                      "cargo": 30.0, "tanker": 25.0, "aircraft": float("inf")}
     type_scale: float = Field(0.8, gt=0)     # multiplies every cap above (calibrated on real traffic)
-    min_ratio_to_own: float = Field(1.5, ge=0)   # and SOG above this multiple of the vessel's own median speed underway (0: off)
+    min_ratio_to_own: float = Field(1.3, ge=0)   # and SOG above this multiple of the vessel's own median speed underway (0: off)
     own_underway_kn: float = Field(3.0, ge=0)    # reports at this SOG or more make up the vessel's own speed
     max_gap_min: float = Field(10.0, gt=0)
     min_length_m: float = Field(50.0, ge=0)

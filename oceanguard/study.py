@@ -20,9 +20,9 @@ from .detect import detect
 from .injection import inject
 
 # %% auto #0
-__all__ = ['PUBLISHED', 'STUDY_KINDS', 'SWEEPS', 'in_definition', 'wilson', 'poisson_rate', 'split_vessels', 'prepare_features',
-           'injected_runs', 'detect_context', 'score_run', 'average_precision', 'background_alarms', 'bins_for',
-           'study_metrics', 'with_value', 'calibrate']
+__all__ = ['PUBLISHED', 'STUDY_KINDS', 'SPEED_SCOPE', 'SWEEPS', 'in_definition', 'wilson', 'poisson_rate', 'split_vessels',
+           'prepare_features', 'injected_runs', 'detect_context', 'score_run', 'average_precision', 'background_alarms',
+           'bins_for', 'study_metrics', 'with_value', 'calibrate']
 
 # %% ../nbs/46_study.ipynb #1bdae3f6
 PUBLISHED = {   # kind -> the size at which the published definition starts, its unit, where it applies, and the source
@@ -39,7 +39,7 @@ PUBLISHED = {   # kind -> the size at which the published definition starts, its
     "speed":     dict(at=1.5, unit="x_design_speed", min_shore_nm=5.0,
                       source="speed over ground implausible for the hull: 1.5x the ship type's design speed (IMO Fourth GHG Study 2020 "
                              "design speeds; ships rarely exceed their design speed by 15 %); no published multiple: an assumption; "
-                             "vessels of unknown or 'other' type have no design speed and are outside the definition"),
+                             "it applies to commercial hulls (SPEED_SCOPE), not to pleasure, passenger, high-speed or unknown types"),
     "teleport":  dict(at=1.0, unit="nm", min_shore_nm=5.0,
                       source="a position that implies more than 50 kn (a common cut for erroneous AIS positions): at one report a "
                              "minute, a jump of 1 nm or more"),
@@ -48,6 +48,10 @@ PUBLISHED = {   # kind -> the size at which the published definition starts, its
                              "interleaved, imply impossible speeds"),
 }
 STUDY_KINDS = tuple(PUBLISHED)
+# Commercial hulls whose design speeds sit in a narrow band per type. Pleasure craft, passenger ships and high-speed
+# craft span more than 1.5x within their type (a 30 kn speedboat or fast ferry is ordinary), and "other" has no design
+# speed at all: there no type-level overspeed definition holds, so they are outside it (their recall is still counted).
+SPEED_SCOPE = ("cargo", "tanker", "fishing", "tug", "dredging_diving", "special_craft")
 
 def _note(labels: pd.DataFrame, key: str) -> np.ndarray:
     return np.array([json.loads(n).get(key, np.nan) if isinstance(n, str) and n else np.nan for n in labels["note"]], dtype=float)
@@ -63,8 +67,8 @@ def in_definition(labels: pd.DataFrame) -> np.ndarray:
             ok &= _note(labels, "speed_kn") < d["max_speed_kn"]
             if kind == "encounter": ok &= _note(labels, "partner_speed_kn") < d["max_speed_kn"]
         if "max_dist_m" in d: ok &= _note(labels, "distance_m") <= d["max_dist_m"]
-        if kind == "speed":                     # no design speed is published for an unknown or "other" type
-            ok &= np.array([json.loads(n).get("ship_category") not in (None, "other") if isinstance(n, str) and n else False
+        if kind == "speed":                     # a type-level design speed only where the type's hulls are alike
+            ok &= np.array([json.loads(n).get("ship_category") in SPEED_SCOPE if isinstance(n, str) and n else False
                             for n in labels["note"]])
         out[m] = ok[m]
     return out
@@ -199,7 +203,7 @@ SWEEPS = {   # kind -> (parameter, values): the rule's main threshold, swept by 
     "loitering": ("rules.loitering.min_hours", [1.0, 2.0, 3.0, 4.0, 6.0, 8.0]),
     "encounter": ("rules.encounter.min_hours", [0.5, 1.0, 1.5, 2.0, 3.0]),
     "drift": ("rules.drift.min_angle_deg", [15.0, 20.0, 30.0, 45.0, 60.0]),
-    "speed": ("rules.speed.type_scale", [0.6, 0.7, 0.8, 0.9, 1.0]),   # with min_ratio_to_own as in params
+    "speed": ("rules.speed.min_ratio_to_own", [1.1, 1.2, 1.3, 1.5, 2.0]),   # with type_scale as in params
     "teleport": ("rules.teleport.max_speed_kn", [30.0, 40.0, 50.0, 70.0, 100.0]),
     "identity": ("rules.identity.min_jumps", [2, 3, 4, 6, 8]),
 }
