@@ -66,6 +66,7 @@ def test_pipeline_end_to_end(repo):
     assert html.exists() and html.stat().st_size > 100_000 and "OG_DATA" in html.read_text()
     metrics = json.loads((repo / "artifacts/metrics/metrics.json").read_text())
     check_metrics_reconcile(metrics, repo)
+    assert metrics["skipped_injections"] == json.loads((repo / "artifacts/labels/skipped.json").read_text())
     assert {"lstm", "dead_reckoning", "isolation_forest"} == {r["method"] for r in metrics["route_deviation_study"]["model_vs_baselines"]}
     rec = [json.loads(l) for l in (repo / "artifacts/predictions/records.jsonl").read_text().splitlines()]
     assert len(rec) == 1 and rec[0]["model_version"].startswith("lstm@") and rec[0]["data_hash"]
