@@ -21,8 +21,8 @@ from .injection import inject
 
 # %% auto #0
 __all__ = ['PUBLISHED', 'STUDY_KINDS', 'SPEED_SCOPE', 'SWEEPS', 'in_definition', 'wilson', 'poisson_rate', 'split_vessels',
-           'prepare_features', 'injected_runs', 'detect_context', 'score_run', 'average_precision', 'background_alarms',
-           'bins_for', 'study_metrics', 'with_value', 'calibrate']
+           'prepare_features', 'injected_runs', 'detect_context', 'injected_zones', 'score_run', 'average_precision',
+           'background_alarms', 'bins_for', 'study_metrics', 'with_value', 'calibrate']
 
 # %% ../nbs/46_study.ipynb #1bdae3f6
 PUBLISHED = {   # kind -> the size at which the published definition starts, its unit, where it applies, and the source
@@ -43,6 +43,9 @@ PUBLISHED = {   # kind -> the size at which the published definition starts, its
     "teleport":  dict(at=1.0, unit="nm", min_shore_nm=5.0,
                       source="a position that implies more than 50 kn (a common cut for erroneous AIS positions): at one report a "
                              "minute, a jump of 1 nm or more"),
+    "zone_entry": dict(at=1.0, unit="min", min_shore_nm=5.0,
+                       source="an entry into a zone the user names: any time inside is the definition (here a circle of 0.5-3 nm "
+                              "beside the track, drawn by the injector); sizes are the minutes inside"),
     "identity":  dict(at=2.0, unit="nm", min_shore_nm=5.0,
                       source="one MMSI in two places at once (Harati-Mokhtari et al. 2007): two transmitters 2 nm or more apart, "
                              "interleaved, imply impossible speeds"),
@@ -129,10 +132,19 @@ def detect_context(positions: pd.DataFrame, statics) -> dict:
     from oceanguard.catalogue import build_catalogue, static_history
     return {"objects": build_catalogue(positions, statics), "statics": None if statics is None else static_history(statics)}
 
+def injected_zones(labels: pd.DataFrame):
+    "The zones the injector drew for its `zone_entry` labels (from the labels' notes), as a GeoDataFrame; None without any."
+    import geopandas as gpd, shapely
+    wkt = [json.loads(n).get("wkt") for n in labels.loc[labels["kind"] == "zone_entry", "note"] if isinstance(n, str) and n]
+    wkt = [w for w in wkt if w]
+    if not wkt: return None
+    return gpd.GeoDataFrame({"name": [f"injected zone {i}" for i in range(len(wkt))]}, geometry=shapely.from_wkt(wkt), crs="EPSG:4326")
+
 def score_run(run: dict, params: dict, tolerance: str = "30min", kinds=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     "(labels with `found` and `score`, detections of the run's kinds with `matched`), for one injected run."
     ks = kinds or run["kinds"]
-    an = detect(run["features"], params, kinds=ks, **run["context"])
+    zones = injected_zones(run["labels"]) if "zone_entry" in ks else None
+    an = detect(run["features"], params, kinds=ks, zones=zones, **run["context"])
     lab = run["labels"][run["labels"]["kind"].isin(ks)].reset_index(drop=True)
     m = match_events(an, lab, tolerance)
     lab = lab.assign(found=np.isin(np.arange(len(lab)), m["label"]),
@@ -206,6 +218,7 @@ SWEEPS = {   # kind -> (parameter, values): the rule's main threshold, swept by 
     "speed": ("rules.speed.min_ratio_to_own", [1.1, 1.2, 1.3, 1.5, 2.0]),   # with type_scale as in params
     "teleport": ("rules.teleport.max_speed_kn", [30.0, 40.0, 50.0, 70.0, 100.0]),
     "identity": ("rules.identity.min_jumps", [2, 3, 4, 6, 8]),
+    "zone_entry": ("rules.zone_entry.min_minutes", [0.0, 1.0, 5.0, 10.0]),
 }
 
 def with_value(params: dict, key: str, value) -> dict:

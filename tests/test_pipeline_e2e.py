@@ -100,7 +100,7 @@ def test_pipeline_end_to_end(repo):
     assert real["positions"] > 50_000 and real["vessel_hours"] > 0
     assert real["alarms"] == sum(k["alarms"] for k in real["by_kind"].values())
     study = json.loads((repo / "artifacts/metrics/study.json").read_text())
-    assert set(study["by_kind"]) == {"ais_gap", "loitering", "encounter", "drift", "speed", "teleport", "identity"}
+    assert set(study["by_kind"]) == {"ais_gap", "loitering", "encounter", "drift", "speed", "teleport", "zone_entry", "identity"}
     for k, v in study["by_kind"].items():     # 2 planted per kind (encounters: 2 labels each), none quietly lost
         assert v["labels"] == (4 if k == "encounter" else 2) or f"0:{k}" in study["skipped"], (k, v["labels"], study["skipped"])
     assert (repo / "artifacts/plots/recall_vs_magnitude.csv").stat().st_size > 100
