@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy.stats import beta, chi2
+from scipy.stats import chi2
 
 from .core import OceanguardError
 from .evaluate import match_events, vessel_hours

@@ -249,3 +249,17 @@ def test_name_change_without_a_ship_type(real):
     assert len(labels) == 2 and all(json.loads(n)["variant"] == "name_change" for n in labels.note)
     new = st2[~st2.index.isin(range(len(st)))]
     assert (new.ship_type == 30).all() and len(new) >= 2
+
+
+@pytest.mark.parametrize("module", ["injection", "evaluate", "study"])
+def test_injection_and_evaluation_import_no_rule_parameter_class(module):
+    "The acceptance of the real-traffic study: nothing that plants or scores anomalies imports a rule's parameter class."
+    import oceanguard.rules as R, oceanguard.rules_interaction as RI
+    params_classes = {n for m in (R, RI) for n in dir(m) if n.endswith("Params")}
+    assert {"SpeedParams", "DriftParams", "EncounterParams"} <= params_classes        # the check knows what it looks for
+    tree = ast.parse((ROOT / f"oceanguard/{module}.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            assert not params_classes & {a.name for a in node.names}, (module, node.module, [a.name for a in node.names])
+        if isinstance(node, ast.Attribute): assert node.attr not in params_classes, (module, node.attr)
+        if isinstance(node, ast.Name): assert node.id not in params_classes, (module, node.id)
