@@ -280,10 +280,10 @@ def _coast_segments() -> tuple[np.ndarray, ...]:
     return a[:, 1], a[:, 0], b[:, 1], b[:, 0]
 
 class _ShoreTile:
-    "Coastline points near one tile: a k-d tree on the unit sphere (the interface `PortIndex.query` has: `.tree`, `.query`)."
+    "Coastline points near one tile: a k-d tree on the unit sphere, and the distance within which its answer is exact."
     def __init__(self, lat: np.ndarray, lon: np.ndarray, reach_nm: float):
         from scipy.spatial import cKDTree
-        self.lat, self.lon, self.reach_nm = lat, lon, reach_nm
+        self.reach_nm = reach_nm
         self.tree = cKDTree(_unit_xyz(lat, lon))
     def query(self, lat, lon, bound_nm: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
         "Distance (nm) to and index of the nearest point; `inf` beyond `bound_nm` (a bounded search is much faster far from the coast)."

@@ -11,11 +11,11 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from .core import OceanguardError, section
-from .geo import PortIndex, load_ports
+from .geo import PortIndex
 
 
 # %% auto #0
-__all__ = ['PLACES_SOURCE', 'PlacesParams', 'stays', 'learn_places', 'places_from_params', 'places_index', 'apply_places']
+__all__ = ['PLACES_SOURCE', 'PlacesParams', 'stays', 'learn_places', 'places_from_params', 'apply_places']
 
 # %% ../nbs/11_places.ipynb #dc9363e4
 PLACES_SOURCE = ("places where many distinct vessels stay stationary for hours within about 0.5 km, as Global Fishing Watch "
@@ -85,17 +85,10 @@ def places_from_params(features: pd.DataFrame, params: dict | None = None) -> pd
     p = section(params or {}, "places", PlacesParams)
     return learn_places(features, p.cell_deg, p.min_vessels, p.stop_speed_kn, p.min_hours)
 
-def places_index(places: pd.DataFrame | None = None, reference: bool = True) -> PortIndex:
-    "One `PortIndex` over the shipped ports and anchorages (`reference`) and the learned `places`."
-    parts = [load_ports()] if reference else []
-    if places is not None and len(places): parts.append(places.assign(sublabel=pd.NA, iso3=pd.NA))
-    if not parts: raise OceanguardError("places_index: no reference ports and no learned places")
-    return PortIndex(pd.concat(parts, ignore_index=True))
-
 def apply_places(features: pd.DataFrame, places: pd.DataFrame) -> pd.DataFrame:
     "`features` with `dist_port_nm` lowered to the distance to the nearest learned place where that is nearer (in place; returned)."
     if places is None or not len(places) or not len(features): return features
-    d = PortIndex(places.assign(sublabel=pd.NA)).query(features["lat"].to_numpy(float), features["lon"].to_numpy(float))[0]
+    d = PortIndex(places).query(features["lat"].to_numpy(float), features["lon"].to_numpy(float))[0]
     features["dist_port_nm"] = np.fmin(features["dist_port_nm"].to_numpy(dtype=float, na_value=np.nan), d)
     return features
 
