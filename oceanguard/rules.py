@@ -122,11 +122,9 @@ class Track:
             d = _num(self.f, "dist_shore_nm")
             if len(d) == 0 or np.isfinite(d).any() or not np.isfinite(self.lat).any(): return d
         return distance_to_shore_nm(self.lat, self.lon)
-    def at_sea(self, min_shore_nm: float, min_port_nm: float | None = None) -> np.ndarray:
-        "Rows at least `min_shore_nm` from shore (and `min_port_nm` from the nearest port, anchorage or learned place); unknown distances do not exclude."
-        ok = ~(self.dist_shore_nm < min_shore_nm) if min_shore_nm > 0 else np.ones(len(self), bool)
-        if min_port_nm: ok &= ~(self.dist_port_nm < min_port_nm)
-        return ok
+    def at_sea(self, min_shore_nm: float) -> np.ndarray:
+        "Rows at least `min_shore_nm` from shore; an unknown distance does not exclude."
+        return ~(self.dist_shore_nm < min_shore_nm) if min_shore_nm > 0 else np.ones(len(self), bool)
     @cached_property
     def nav_status(self): return _num(self.f, "nav_status")
     @cached_property
