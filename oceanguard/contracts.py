@@ -29,8 +29,11 @@ SEVERITIES = ("low", "medium", "high")
 LABEL_SOURCES = ("injected", "investigator", "third-party")
 AIS_CLASSES = ("A", "B")
 KINDS = ("ais_gap", "teleport", "speed", "drift", "loitering", "encounter", "zone_entry", "identity",
-         "route_deviation", "unusual_motion")
-"The rule detectors' anomaly kinds; model detectors may add other lowercase `snake_case` kinds."
+         "route_deviation",   # sails where normal traffic does not go (rules and models)
+         "unusual_motion",    # moves unlike normal traffic (sequence model, Isolation Forest, dead reckoning)
+         "unusual_speed",     # a speed that traffic at that place does not sail (pattern of life)
+         "unusual_course")    # a course that traffic at that place does not sail, e.g. a wrong-way transit (pattern of life)
+"The anomaly kinds of the rule and model detectors; a new detector may add other lowercase `snake_case` kinds."
 
 # %% ../nbs/01_contracts.ipynb #b689ad25
 class Reason:
