@@ -17,21 +17,22 @@ import pandas as pd
 import torch
 
 from ..core import OceanguardError, stable_hash, ArgumentParser
-from .windows import FEATURES, Normaliser, TrafficMap, Windows
-from .lstm import TARGETS, MotionModel, MotionNet, ModelParams
+from .lstm import ModelParams, RouteMap, TrackModel, TrackNet, Vocab, N_SPEED, N_COURSE, SOG_EDGES
+from .normalcy import Coverage, Thresholds
 
 # %% auto #0
 __all__ = ['MODEL_FORMAT', 'REQUIRED_COLUMNS', 'OUTPUT_MEANING', 'model_version', 'model_card', 'save_model', 'list_models',
            'resolve_model', 'check_card', 'load_model', 'update_card_metrics', 'models_main', 'model_anomalies']
 
 # %% ../../nbs/34_registry.ipynb #8d74ced7
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2
 "Bumped when the meaning of the weights or the card changes; older folders are refused."
 REQUIRED_COLUMNS = ["object_id", "timestamp", "lat", "lon"]
 "Position columns the model needs (`sog`, `cog` are used when present, derived from the track otherwise)."
-OUTPUT_MEANING = ("window score = mean squared next-step prediction error of the motion inputs in normalised units; "
-                  "a window is anomalous when its score exceeds `threshold`; a position's score is the mean error of "
-                  "its step over the windows that predict it")
+OUTPUT_MEANING = ("per report: off_route_km = distance to the nearest route cell sailed in the report's direction (min over 3 "
+                  "reports), flagged above `route_threshold_km`; motion_nll = negative log-likelihood of the report's speed bin and "
+                  "course sector under the LSTM given the place and the track before (mean over 3 reports), flagged above the "
+                  "threshold of its coverage cell; an anomaly is a run of flagged reports; no score outside `area`")
 
 def _versions() -> dict:
     out = {"python": platform.python_version()}
@@ -44,40 +45,44 @@ def model_version(data_hash: str, params: ModelParams) -> str:
     "Deterministic version of a model: a hash of the training data, the parameters and the format."
     return stable_hash(MODEL_FORMAT, data_hash, json.dumps(params.model_dump(), sort_keys=True), n=10)
 
-def model_card(model: MotionModel, data_hash: str, n_positions: int = 0, n_windows: int = 0,
+def model_card(model: TrackModel, data_hash: str, n_positions: int = 0, n_windows: int = 0,
                metrics: dict | None = None, sources: list[str] | None = None) -> dict:
-    "The model card (a JSON-able dict) describing `model`."
+    "The model card (a JSON-able dict) describing `model`: inputs, outputs, thresholds, the area it covers, training data, libraries."
     p = model.params
     return {
         "name": model.name, "version": model.version, "format": MODEL_FORMAT,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "detector": model.detector,
-        "inputs": {"required_columns": REQUIRED_COLUMNS, "features": list(model.norm.features), "targets": TARGETS,
-                   "normaliser": model.norm.to_dict(), "max_gap_s": p.max_gap_s,
-                   "traffic_map": None if model.traffic is None else {
-                       "file": "traffic.npz", "cell_deg": model.traffic.cell_deg, "coarse_cells": model.traffic.coarse,
-                       "n_cells": int(len(model.traffic.keys)), "neutral": model.traffic.neutral,
-                       "hash": stable_hash(model.traffic.keys.tobytes(), model.traffic.values.tobytes())}},
+        "inputs": {"required_columns": REQUIRED_COLUMNS, "optional_columns": ["sog", "cog"], "step_s": p.step_s, "max_gap_s": p.max_gap_s,
+                   "tokens": {"lat_bins": int(len(model.vocab.lat_bins)), "lon_bins": int(len(model.vocab.lon_bins)),
+                              "cell_deg": model.vocab.cell_deg, "speed_edges_kn": SOG_EDGES.tolist(), "course_sectors": N_COURSE - 1},
+                   "route_map": {"file": "arrays.npz", "cell_deg": model.routes.cell_deg, "n_cells": int(len(model.routes.keys)),
+                                 "hash": stable_hash(model.routes.keys.tobytes(), model.routes.octant.tobytes(), model.routes.vessels.tobytes())}},
         "window": p.window, "stride": p.stride,
         "output": OUTPUT_MEANING,
         "hyperparameters": p.model_dump(), "seed": p.seed,
-        "threshold": model.threshold, "false_alarm_rate": p.false_alarm_rate,
+        "thresholds": {"route_threshold_km": model.route_threshold_km,
+                       "motion": model.motion_thresholds.to_dict() if model.motion_thresholds is not None else None},
+        "area": model.coverage.to_dict(),
         "training_data": {"hash": data_hash, "n_positions": int(n_positions), "n_windows": int(n_windows),
                           "sources": sources or [], "normal_only": True},
         "libraries": _versions(),
         "metrics": metrics or {},
     }
 
+
 # %% ../../nbs/34_registry.ipynb #7e0abaef
-def save_model(model: MotionModel, root="models", card: dict | None = None) -> Path:
-    "Write `model.pt` and `card.json` into `<root>/<name>-<version>/`; returns that folder."
+def save_model(model: TrackModel, root="models", card: dict | None = None) -> Path:
+    "Write `model.pt`, `arrays.npz` and `card.json` into `<root>/<name>-<version>/`; returns that folder."
     card = dict(card or model.card)
     if not card: raise OceanguardError("model has no card: build one with model_card() before saving")
-    card["threshold"] = float(model.threshold)
+    card["thresholds"] = {"route_threshold_km": float(model.route_threshold_km),
+                          "motion": model.motion_thresholds.to_dict() if model.motion_thresholds is not None else None}
     d = Path(root)/f"{model.name}-{model.version}"
     d.mkdir(parents=True, exist_ok=True)
     torch.save(model.net.state_dict(), d/"model.pt")
-    if model.traffic is not None: np.savez(d/"traffic.npz", **model.traffic.to_arrays())
+    np.savez(d/"arrays.npz", lat_bins=model.vocab.lat_bins, lon_bins=model.vocab.lon_bins,
+             **{f"route_{k}": v for k, v in model.routes.to_arrays().items()})
     (d/"card.json").write_text(json.dumps(card, indent=2, default=str))
     model.card = card
     return d
@@ -113,40 +118,39 @@ def check_card(card: dict, data=None, window: int | None = None, version: str | 
     "Raise a one-line `OceanguardError` if `card` does not fit this code, the expected `window`/`version`, or `data`."
     if card.get("format") != MODEL_FORMAT:
         raise OceanguardError(f"{where}: model format {card.get('format')} is not the supported format {MODEL_FORMAT}; retrain it")
-    feats = card.get("inputs", {}).get("features")
-    if feats != FEATURES:
-        raise OceanguardError(f"{where}: model inputs {feats} differ from this version's features {FEATURES}; retrain it")
+    speeds = card.get("inputs", {}).get("tokens", {}).get("speed_edges_kn")
+    if speeds != SOG_EDGES.tolist():
+        raise OceanguardError(f"{where}: model speed bins {speeds} differ from this version's {SOG_EDGES.tolist()}; retrain it")
     if window is not None and int(window) != card.get("window"):
         raise OceanguardError(f"{where}: model window is {card.get('window')} steps, expected {window}")
     if version is not None and version != card.get("version"):
         raise OceanguardError(f"{where}: model version is {card.get('version')}, expected {version}")
-    if isinstance(data, Windows):
-        if data.X.ndim != 3 or data.X.shape[1] != card["window"] or data.X.shape[2] != len(feats):
-            raise OceanguardError(f"{where}: windows of shape {tuple(data.X.shape[1:])} do not match the model's "
-                                  f"({card['window']}, {len(feats)}) (window, features)")
-    elif isinstance(data, pd.DataFrame):
+    if isinstance(data, pd.DataFrame):
         if missing := [c for c in card["inputs"]["required_columns"] if c not in data.columns]:
             raise OceanguardError(f"{where}: data lacks column(s) {', '.join(missing)} that the model needs")
 
-def load_model(path, data=None, window: int | None = None, version: str | None = None) -> MotionModel:
+def load_model(path, data=None, window: int | None = None, version: str | None = None) -> TrackModel:
     "Load a model folder (or `latest`), checking its card against this code and against `data`/`window`/`version`."
     d = resolve_model(path)
     try: card = json.loads((d/"card.json").read_text())
     except (json.JSONDecodeError, OSError) as e: raise OceanguardError(f"{d/'card.json'}: unreadable model card ({e})")
     check_card(card, data, window, version, where=str(d))
     params = ModelParams(**card["hyperparameters"])
-    net = MotionNet(len(card["inputs"]["features"]), params.hidden, params.layers)
+    try:
+        with np.load(d/"arrays.npz", allow_pickle=False) as a:
+            vocab = Vocab(params.route_cell_deg, np.asarray(a["lat_bins"]), np.asarray(a["lon_bins"]))
+            routes = RouteMap.from_arrays({k[6:]: a[k] for k in a.files if k.startswith("route_")})
+    except (OSError, KeyError, ValueError) as e: raise OceanguardError(f"{d/'arrays.npz'}: route map missing or unreadable ({e})")
+    net = TrackNet(len(vocab.lat_bins), len(vocab.lon_bins), params.embed, params.hidden, params.layers)
     try: net.load_state_dict(torch.load(d/"model.pt", map_location="cpu", weights_only=True))
     except (OSError, RuntimeError) as e:
         raise OceanguardError(f"{d/'model.pt'}: weights do not load into the model described by its card ({str(e).splitlines()[0]})")
     net.eval()
-    traffic = None
-    if card["inputs"].get("traffic_map"):
-        try:
-            with np.load(d/"traffic.npz", allow_pickle=False) as a: traffic = TrafficMap.from_arrays(a)
-        except (OSError, KeyError, ValueError) as e: raise OceanguardError(f"{d/'traffic.npz'}: traffic map missing or unreadable ({e})")
-    return MotionModel(net, Normaliser.from_dict(card["inputs"]["normaliser"]), params, float(card["threshold"]),
-                       card["version"], card, card.get("name", "lstm"), traffic)
+    th = card.get("thresholds", {})
+    return TrackModel(net, vocab, routes, Coverage.from_dict(card["area"]), params,
+                      Thresholds.from_dict(th["motion"]) if th.get("motion") else None, float(th.get("route_threshold_km", np.inf)),
+                      card["version"], card, card.get("name", "lstm"))
+
 
 # %% ../../nbs/34_registry.ipynb #567f5c1d
 def update_card_metrics(path, metrics: dict, key: str = "evaluation") -> Path:
