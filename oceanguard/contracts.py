@@ -29,8 +29,8 @@ SEVERITIES = ("low", "medium", "high")
 LABEL_SOURCES = ("injected", "investigator", "third-party")
 AIS_CLASSES = ("A", "B")
 KINDS = ("ais_gap", "teleport", "speed", "drift", "loitering", "encounter", "zone_entry", "identity",
-         "route_deviation", "unusual_motion")
-"The rule detectors' anomaly kinds; model detectors may add other lowercase `snake_case` kinds."
+         "route_deviation", "unusual_motion", "unusual_speed")
+"The anomaly kinds of the rules, the model and the injector (`unusual_speed`); model detectors may add other lowercase `snake_case` kinds."
 
 # %% ../nbs/01_contracts.ipynb #b689ad25
 class Reason:
