@@ -81,8 +81,9 @@ def test_labels_carry_size_and_covariates(injected):
         assert {"variant", "lat", "lon", "port_nm", "ship_type", "ship_category"} <= set(note), note
         if note["variant"] == "name_change": assert pd.isna(l.magnitude); continue
         assert l.unit == UNITS[l.kind] and np.isfinite(l.magnitude)
-        if l.kind in RANGES:
-            lo, hi = RANGES[l.kind]
+        key = "shortcut" if note["variant"] == "shortcut" else l.kind
+        if key in RANGES:
+            lo, hi = RANGES[key]
             assert lo <= l.magnitude <= hi, (l.kind, l.magnitude)
     enc = labels[labels.kind == "encounter"]
     assert set(enc.related_id) == set(enc.object_id)                       # each points at the other
@@ -92,7 +93,7 @@ def test_labels_carry_size_and_covariates(injected):
 def test_magnitudes_measured_back(injected, real):
     pos, labels, _ = injected
     tol = {"ais_gap": 0.01, "teleport": 0.01, "speed": 0.02, "drift": 0.2, "identity": 0.02, "route_deviation": 0.03,
-           "loitering": 0.001, "encounter": 0.001, "zone_entry": 0.001}
+           "loitering": 0.001, "encounter": 0.001, "zone_entry": 0.001, "unusual_speed": 0.05}
     for l in labels.itertuples():
         if pd.isna(l.magnitude): continue
         m = measure(pos, l, real[0])
@@ -161,7 +162,7 @@ def test_speed_sog_and_positions_agree(injected):
         assert np.allclose(w.sog, note["sog_kn"], atol=0.06)
         assert abs(l.magnitude * note["design_kn"] - note["sog_kn"]) < 0.01
 
-KINEMATIC = ["speed", "drift", "loitering", "encounter", "zone_entry", "route_deviation"]
+KINEMATIC = ["speed", "drift", "loitering", "encounter", "zone_entry", "route_deviation", "unusual_speed"]
 
 def test_injected_episodes_are_physically_consistent(injected):
     "Between consecutive injected reports: the implied speed is the reported SOG (within 1 kn) and, on straight stretches, COG points along the track."
@@ -181,10 +182,85 @@ def test_injected_episodes_are_physically_consistent(injected):
 
 def test_cadence_is_the_tracks(injected, real):
     pos, labels, _ = injected
-    for l in labels[labels.kind.isin(["loitering", "drift", "route_deviation"])].itertuples():
+    for l in labels[labels.kind.isin(["loitering", "drift", "route_deviation", "unusual_speed"])].itertuples():
         bg = _tr(real[0], l.object_id); tr = _tr(pos, l.object_id); ep = tr[tr.raw_file == "injected"]
         own = np.median(np.diff(bg.timestamp.astype("int64")) / 1e9); got = np.median(np.diff(ep.timestamp.astype("int64")) / 1e9)
         assert abs(got - np.clip(own, 2, 600)) <= 1, (l.kind, own, got)
+
+def _new_variants(labels):
+    "The labels of the shortcuts and unusual speeds."
+    return labels[(labels.kind == "unusual_speed") | labels.note.str.contains('"shortcut"')]
+
+def test_shortcut_and_unusual_speed_are_sailed_as_reported(injected):
+    "Between consecutive injected reports: implied speed = reported SOG within 1 kn; COG along the way within 10 deg where the vessel makes way and turns less than 10 deg."
+    pos, labels, _ = injected
+    new = _new_variants(labels)
+    assert sorted(json.loads(n)["variant"] for n in new.note if '"shortcut"' in n) == ["shortcut"] and (new.kind == "unusual_speed").sum() == N
+    for l in new.itertuples():
+        ep = _tr(pos, l.object_id); ep = ep[ep.raw_file == "injected"]
+        sog = (ep.sog.values[:-1] + ep.sog.values[1:]) / 2
+        assert np.abs(implied_speed_kn(ep)[:-1] - sog).max() < 1.0, l.kind
+        turn = angle_diff(ep.cog.values[1:], ep.cog.values[:-1])
+        brg = initial_bearing(ep.lat.values[:-1], ep.lon.values[:-1], ep.lat.values[1:], ep.lon.values[1:])
+        ok = (sog > 2) & (np.abs(turn) < 10)
+        assert ok.sum() > 5 and np.abs(angle_diff(brg, ep.cog.values[:-1] + turn / 2))[ok].max() < 10, l.kind
+
+def test_shortcut_cuts_across_water_the_track_does_not_use(injected, real):
+    pos, labels, _ = injected
+    from oceanguard.injection import _off_track_m
+    l = labels[labels.note.str.contains('"shortcut"')].iloc[0]; note = json.loads(l.note)
+    assert RANGES["shortcut"][0] <= l.magnitude <= RANGES["shortcut"][1] and note["turn_deg"] >= 30 and note["saved_km"] > 0
+    own = _tr(real[0], l.object_id); ep = _tr(pos, l.object_id); ep = ep[ep.raw_file == "injected"]
+    off = _off_track_m(ep.lat.values, ep.lon.values, own.lat.values, own.lon.values)
+    assert np.median(off) > max(0.25 * l.magnitude * 1000, 200), (np.median(off), l.magnitude)   # not along the old track
+    assert abs(off.max() / 1000 - l.magnitude) < 0.05 * l.magnitude
+    assert (ep.sog - own[own.timestamp <= l.start].sog.iloc[-1]).abs().max() < 3        # at about its speed (ramping to the speed it rejoins at)
+    rest = _tr(pos, l.object_id); rest = rest[rest.timestamp > l.end]              # the rest of the track: same reports, shifted in time
+    src = own.iloc[len(own) - len(rest):]
+    assert len(rest) > 10 and np.allclose(rest.lat, src.lat) and len(set(rest.timestamp.to_numpy() - src.timestamp.to_numpy())) == 1
+
+def test_unusual_speed_is_the_vessels_own_track_at_another_speed(injected, real):
+    pos, labels, _ = injected
+    from oceanguard.injection import _off_track_m
+    for l in labels[labels.kind == "unusual_speed"].itertuples():
+        note = json.loads(l.note); own = _tr(real[0], l.object_id); tr = _tr(pos, l.object_id)
+        w = tr[tr.timestamp.between(l.start, l.end)]
+        assert np.allclose(w.sog, note["sog_kn"], atol=0.06) and note["sog_kn"] <= 1.2 * note["design_kn"] + 0.01
+        assert abs(note["sog_kn"] / note["own_sog_kn"] - l.magnitude) < 0.01 and abs(measure(pos, l) - l.magnitude) <= 0.05 * l.magnitude
+        assert note["minutes"] >= RANGES["unusual_speed_minutes"][0]
+        ep = tr[tr.raw_file == "injected"]
+        assert _off_track_m(ep.lat.values, ep.lon.values, own.lat.values, own.lon.values).max() < 1.0   # on its own track (m)
+        shift = (tr.timestamp.max() - own.timestamp.max()).total_seconds()
+        assert np.sign(shift) == (1 if l.magnitude < 1 else -1)                          # slower: the rest comes later
+
+_SCRIPT_NEW = """import sys, pickle
+from oceanguard.injection import inject
+pos, st = pickle.load(open(sys.argv[1], "rb"))
+p, l = inject(pos, kinds=["unusual_speed", "route_deviation"], seed=7, statics=st, params={"inject": {"route_deviation_variants": ["shortcut"]}})
+p.to_parquet(sys.argv[2]); l.to_parquet(sys.argv[3])"""
+
+def test_new_variants_deterministic_for_a_seed(real, tmp_path):
+    "A shortcut and an unusual speed: the same seed gives the same data byte for byte, in another process too."
+    pos, st = real
+    a = inject(pos, kinds=["route_deviation", "unusual_speed"], seed=7, statics=st, params={"inject": {"route_deviation_variants": ["shortcut"]}})
+    assert sorted(a[1].kind) == ["route_deviation", "unusual_speed"] and '"shortcut"' in a[1].note.iloc[0] + a[1].note.iloc[1]
+    import pickle
+    pickle.dump((pos, st), open(tmp_path / "in.pkl", "wb"))
+    a[0].to_parquet(tmp_path / "a.parquet"); a[1].to_parquet(tmp_path / "al.parquet")
+    subprocess.run([sys.executable, "-c", _SCRIPT_NEW, str(tmp_path / "in.pkl"), str(tmp_path / "p.parquet"), str(tmp_path / "l.parquet")],
+                   check=True, env=dict(os.environ, PYTHONHASHSEED="123"))
+    assert (tmp_path / "p.parquet").read_bytes() == (tmp_path / "a.parquet").read_bytes()      # byte for byte
+    assert (tmp_path / "l.parquet").read_bytes() == (tmp_path / "al.parquet").read_bytes()
+
+def test_unusual_speed_and_shortcut_sizes_pinned(real):
+    "A pinned factor gives that factor; a pinned shortcut size that size; the variants list picks the variant."
+    pos, st = real
+    pins = {"unusual_speed": [2.0, 2.0], "shortcut": [3.0, 3.0]}
+    p2, labels = inject(pos, kinds=["unusual_speed", "route_deviation"], n_per_kind=1, seed=2, statics=st,
+                        params={"inject": {"ranges": pins, "route_deviation_variants": ["shortcut"]}})
+    assert labels.set_index("kind").magnitude.to_dict() == {"unusual_speed": 2.0, "route_deviation": 3.0}
+    assert json.loads(labels.note[labels.kind == "route_deviation"].iloc[0])["variant"] == "shortcut"
+    with pytest.raises(Exception): section({"inject": {"route_deviation_variants": ["zigzag"]}}, "inject", InjectParams)
 
 # -- pinned sizes, determinism, skipped ------------------------------------------------------------------
 
