@@ -15,9 +15,8 @@ import pandas as pd
 from .core import OceanguardError, check_file, ArgumentParser
 
 # %% auto #0
-__all__ = ['KIND_ALIASES', 'match_events', 'event_metrics', 'vessel_hours', 'false_alarms_per_1000h', 'dead_reckoning_scores',
-           'window_summary', 'IsolationForestBaseline', 'window_truth', 'flagged_events', 'pr_curve', 'compare_models',
-           'route_deviation_study', 'read_frame', 'evaluate_main']
+__all__ = ['KIND_ALIASES', 'match_events', 'event_metrics', 'vessel_hours', 'false_alarms_per_1000h', 'read_frame',
+           'evaluate_main']
 
 # %% ../nbs/45_evaluate.ipynb #f42be28e
 KIND_ALIASES = {"unusual_motion": "route_deviation"}
@@ -84,101 +83,6 @@ def false_alarms_per_1000h(anomalies: pd.DataFrame, positions: pd.DataFrame, by:
     per = anomalies.groupby(anomalies[by].astype(str)).size() if len(anomalies) else pd.Series(dtype=int)
     return {"vessel_hours": round(h, 3), "overall": 1000 * len(anomalies) / h, **{k: 1000 * v / h for k, v in per.items()}}
 
-# %% ../nbs/45_evaluate.ipynb #59857f17
-from .models.windows import FEATURES, Windows
-
-def dead_reckoning_scores(w: Windows) -> np.ndarray:
-    "Mean constant-velocity position error (m) per window, from the raw step features."
-    st = w.steps
-    dx, dy, sp = (st[c].to_numpy(np.float64)[w.rows] for c in ("dx_m", "dy_m", "speed_kn"))
-    sn, cs, dt = (st[c].to_numpy(np.float64)[w.rows] for c in ("cog_sin", "cog_cos", "dt_s"))
-    ms = sp[:, :-1] * 1852 / 3600 * dt[:, 1:]
-    err = np.hypot(dx[:, 1:] - ms * sn[:, :-1], dy[:, 1:] - ms * cs[:, :-1])
-    return err.mean(axis=1) if err.size else np.zeros(len(w))
-
-def window_summary(w: Windows) -> np.ndarray:
-    "Per-window summary features for the Isolation Forest: mean/std/min/max of each input and total |turn|."
-    X = w.X.astype(np.float64)
-    turn = np.abs(np.diff(np.unwrap(np.arctan2(X[..., FEATURES.index("cog_sin")], X[..., FEATURES.index("cog_cos")]), axis=1), axis=1)).sum(1, keepdims=True)
-    return np.concatenate([X.mean(1), X.std(1), X.min(1), X.max(1), turn], axis=1)
-
-class IsolationForestBaseline:
-    "Isolation Forest over `window_summary`; higher score = more anomalous."
-    def __init__(self, seed: int = 0, n_estimators: int = 200):
-        from sklearn.ensemble import IsolationForest
-        self.forest = IsolationForest(n_estimators=n_estimators, random_state=seed, n_jobs=1)
-    def fit(self, w: Windows): self.forest.fit(window_summary(w)); return self
-    def score(self, w: Windows) -> np.ndarray: return -self.forest.score_samples(window_summary(w)) if len(w) else np.zeros(0)
-
-# %% ../nbs/45_evaluate.ipynb #854781f6
-def window_truth(w: Windows, labels: pd.DataFrame, kinds=("route_deviation",)) -> np.ndarray:
-    "True for windows overlapping a label of `kinds` on the same object."
-    l = labels[labels["kind"].astype(str).isin(kinds)]
-    y = np.zeros(len(w), bool)
-    if len(w) == 0 or len(l) == 0: return y
-    win = pd.DataFrame({"object_id": w.object_id.astype(str), "s": w.start.to_numpy(), "e": w.end.to_numpy(), "i": np.arange(len(w))})
-    m = win.merge(l.assign(object_id=l["object_id"].astype(str), ls=_utc(l["start"]).to_numpy(), le=_utc(l["end"]).to_numpy())[["object_id", "ls", "le"]], on="object_id")
-    y[m.loc[(m["s"] <= m["le"]) & (m["e"] >= m["ls"]), "i"].to_numpy()] = True
-    return y
-
-def flagged_events(w: Windows, flags: np.ndarray, detector: str, kind: str = "route_deviation") -> pd.DataFrame:
-    "Events from flagged windows: consecutive flagged windows of one segment merge (object_id, kind, detector, start, end)."
-    from oceanguard.models.lstm import _events
-    ev = _events(w, np.asarray(flags, bool))
-    if ev.empty: return pd.DataFrame(columns=["object_id", "kind", "detector", "start", "end"])
-    g = ev.groupby("event")["window"]
-    a, b = w.rows[g.min().to_numpy(), 0], w.rows[g.max().to_numpy(), -1]
-    ts = w.steps["timestamp"]
-    return pd.DataFrame({"object_id": w.steps["object_id"].to_numpy()[a], "kind": kind, "detector": detector,
-                         "start": ts.iloc[a].to_numpy(), "end": ts.iloc[b].to_numpy()})
-
-# %% ../nbs/45_evaluate.ipynb #39077cba
-def pr_curve(y: np.ndarray, scores: np.ndarray, method: str = "lstm", n: int = 200) -> pd.DataFrame:
-    "Precision-recall points (`method`, `threshold`, `precision`, `recall`) of window `scores` against truth `y`."
-    from sklearn.metrics import precision_recall_curve
-    if y.sum() == 0: return pd.DataFrame(columns=["method", "threshold", "precision", "recall"])
-    p, r, t = precision_recall_curve(y, scores)
-    keep = np.unique(np.linspace(0, len(t) - 1, min(n, len(t))).round().astype(int))
-    return pd.DataFrame({"method": method, "threshold": t[keep], "precision": p[keep], "recall": r[keep]})
-
-# %% ../nbs/45_evaluate.ipynb #a69cfe18
-def compare_models(model, train_positions: pd.DataFrame, calib_positions: pd.DataFrame, test_positions: pd.DataFrame,
-                   labels: pd.DataFrame, far: float | None = None, kinds=("route_deviation",), tolerance="5min") -> tuple[pd.DataFrame, pd.DataFrame]:
-    "LSTM vs dead reckoning vs Isolation Forest at the same false-alarm rate: (table, PR-curve points)."
-    from sklearn.metrics import average_precision_score
-    from oceanguard.models.lstm import window_scores
-    far = far or model.params.false_alarm_rate
-    forest = IsolationForestBaseline(model.params.seed).fit(model.windows(train_positions))
-    wc, wt = model.windows(calib_positions), model.windows(test_positions)
-    methods = {"lstm": lambda w: window_scores(model, w.X), "dead_reckoning": dead_reckoning_scores, "isolation_forest": forest.score}
-    y = window_truth(wt, labels, kinds)
-    lab = labels[labels["kind"].astype(str).isin(kinds)]
-    rows, curves = [], []
-    for name, fn in methods.items():
-        thr = float(np.quantile(fn(wc), 1 - far, method="higher"))
-        s = fn(wt); flags = s > thr
-        em = event_metrics(flagged_events(wt, flags, f"{name}"), lab, tolerance)["overall"]
-        rows.append({"method": name, "threshold": thr, "event_precision": em["precision"], "event_recall": em["recall"],
-                     "event_f1": em["f1"], "n_events": em["n_detections"],
-                     "window_recall": float(flags[y].mean()) if y.any() else float("nan"),
-                     "window_false_alarm_rate": float(flags[~y].mean()) if (~y).any() else float("nan"),
-                     "average_precision": float(average_precision_score(y, s)) if y.any() else float("nan")})
-        curves.append(pr_curve(y, s, name))
-    return pd.DataFrame(rows), pd.concat(curves, ignore_index=True)
-
-# %% ../nbs/45_evaluate.ipynb #057e3e00
-def route_deviation_study(model, train_positions, calib_positions, test_positions, labels, clean_positions=None,
-                          tolerance="30min") -> tuple[dict, pd.DataFrame]:
-    "Model events vs labels, the baseline table at the same false-alarm rate, and (given clean traffic) false alarms per 1000 h."
-    from oceanguard.models.lstm import score_anomalies
-    lab = labels[labels["kind"].astype(str) == "route_deviation"]
-    table, curves = compare_models(model, train_positions, calib_positions, test_positions, lab, tolerance=tolerance)
-    out = {"detector": model.detector, "model_events": event_metrics(score_anomalies(model, test_positions), lab, tolerance),
-           "model_vs_baselines": table.to_dict(orient="records")}
-    if clean_positions is not None:
-        out["false_alarms_per_1000h"] = false_alarms_per_1000h(score_anomalies(model, clean_positions), clean_positions)
-    return out, curves
-
 # %% ../nbs/45_evaluate.ipynb #4b278c72
 def read_frame(path, what: str) -> pd.DataFrame:
     "A table from Parquet, CSV or JSON lines, with `start`/`end`/`timestamp` parsed as UTC."
@@ -210,12 +114,6 @@ def evaluate_main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clean-anomalies", help="anomalies detected on traffic with nothing injected")
     ap.add_argument("--clean-positions", help="that clean traffic (for vessel-hours)")
     ap.add_argument("--tolerance", default="5min")
-    g = ap.add_argument_group("model against baselines (route deviations)")
-    g.add_argument("--model", help="trained model folder (or DIR/latest): compare it with the baselines; figures go into its card")
-    g.add_argument("--normal", help="normal training traffic (Isolation Forest fit)")
-    g.add_argument("--calib", help="separate normal traffic (thresholds at the model's false-alarm rate)")
-    g.add_argument("--positions", help="the labelled test traffic")
-    g.add_argument("--plots", default=None, help="write precision-recall curve points here (CSV)")
     a = ap.parse_args(argv)
     try: pd.Timedelta(a.tolerance)
     except ValueError: raise OceanguardError(f"--tolerance is not a duration: {a.tolerance!r}") from None
@@ -223,18 +121,6 @@ def evaluate_main(argv: list[str] | None = None) -> int:
     if a.clean_anomalies or a.clean_positions:
         if not (a.clean_anomalies and a.clean_positions): raise OceanguardError("--clean-anomalies and --clean-positions go together")
         m["false_alarms_per_1000h"] = false_alarms_per_1000h(read_frame(a.clean_anomalies, "anomalies"), read_frame(a.clean_positions, "positions"))
-    if a.model:
-        if not (a.normal and a.calib and a.positions): raise OceanguardError("--model needs --normal, --calib and --positions")
-        from oceanguard.models.registry import load_model, update_card_metrics
-        model = load_model(a.model)
-        pos = lambda f: read_frame(f, "positions")
-        study, curves = route_deviation_study(model, pos(a.normal), pos(a.calib), pos(a.positions), read_frame(a.labels, "labels"),
-                                              clean_positions=read_frame(a.clean_positions, "positions") if a.clean_positions else None,
-                                              tolerance=a.tolerance)
-        m["route_deviation_study"] = _nan_none(study)
-        if a.plots:
-            Path(a.plots).parent.mkdir(parents=True, exist_ok=True); curves.to_csv(a.plots, index=False)
-        update_card_metrics(a.model, m["route_deviation_study"])
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(_nan_none(m), indent=2))
     o = m["overall"]

@@ -1,61 +1,32 @@
-"""Shared fixtures for the model tests: real Læsø ferry tracks as normal traffic, planted deviations, a tiny trained model."""
-from __future__ import annotations
-
+"Shared fixtures for the model tests: the lane world of `oceanguard.models.normalcy` and a tiny track model trained on it."
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from oceanguard.core import sample_path
-from oceanguard.readers import read_dma
+from oceanguard.models.normalcy import lane_world, lane_anomalies
 
-FERRY = "dma-csv-laeso-ferry/ferry_laeso_2022-10-15.csv"
-
-
-def ferry_positions() -> pd.DataFrame:
-    "The real Læsø ferry track (735 reports, ~10 s cadence) through the DMA reader."
-    return read_dma(sample_path(FERRY)).positions.copy()
-
-
-def ferry_fleet(n: int = 6, seed: int = 0) -> pd.DataFrame:
-    "Normal traffic: copies of the real ferry track rotated about its start and shifted in time."
-    f, rng, out = ferry_positions(), np.random.default_rng(seed), []
-    lat0, lon0 = f.lat.iloc[0], f.lon.iloc[0]
-    kx = 111_320 * np.cos(np.radians(lat0))
-    x, y = (f.lon - lon0) * kx, (f.lat - lat0) * 110_540
-    for i in range(n):
-        th = rng.uniform(0, 2 * np.pi); c, s = np.cos(th), np.sin(th)
-        g = f.copy()
-        g["object_id"] = f"synthetic:{seed}-{i}"; g["mmsi"] = pd.NA
-        g["lon"] = lon0 + (c * x + s * y) / kx
-        g["lat"] = lat0 + (-s * x + c * y) / 110_540
-        g["cog"] = (f.cog + np.degrees(th)) % 360
-        g["timestamp"] = f.timestamp + pd.Timedelta(hours=i)
-        out.append(g)
-    return pd.concat(out, ignore_index=True)
-
-
-def plant_deviation(p: pd.DataFrame, object_id: str, start: int, n: int = 60, offset_m: float = 1500.0):
-    "Push `n` reports of one object sideways (smooth ramp out and back), COG following; returns (positions, t0, t1)."
-    p = p.copy(); idx = np.flatnonzero(p.object_id.to_numpy() == object_id)[start:start + n]
-    ramp = np.sin(np.linspace(0, np.pi, n)) ** 2 * offset_m
-    lat = p.lat.to_numpy().copy(); lon = p.lon.to_numpy().copy()
-    cog = np.radians(np.nan_to_num(p.cog.to_numpy()[idx]))
-    lon[idx] += ramp * np.cos(cog) / (111_320 * np.cos(np.radians(lat[idx]))); lat[idx] += -ramp * np.sin(cog) / 110_540
-    p["lat"], p["lon"] = lat, lon
-    seg = slice(idx[0] - 1, idx[-1] + 1)
-    dx = np.diff(lon[seg]) * 111_320 * np.cos(np.radians(lat[idx])); dy = np.diff(lat[seg]) * 110_540
-    moving = np.hypot(dx, dy) > 1
-    p.loc[p.index[idx[moving]], "cog"] = np.degrees(np.arctan2(dx, dy))[moving] % 360
-    return p, p.timestamp.iloc[idx[0]], p.timestamp.iloc[idx[-1]]
-
-
-TINY = {"model": {"window": 24, "stride": 4, "hidden": 16, "epochs": 8, "false_alarm_rate": 0.05, "holdout": 0.3,
-                  "traffic_map": False}}   # rotated ferry copies each sail waters the others never visit
+TINY = {"model": {"window": 16, "stride": 8, "hidden": 16, "embed": 8, "epochs": 3, "holdout": 0.25, "coverage_min_vessels": 2}}
 
 
 @lru_cache(maxsize=None)
 def tiny_model():
-    "A tiny motion model trained (seeded) on eight rotated ferry copies; cached for the session."
+    "A tiny track model trained (seeded) on a day of the lane world (two one-way lanes and sparse waters); cached for the session."
     from oceanguard.models.train import train_model
-    return train_model(ferry_fleet(8, seed=1), TINY)
+    return train_model(lane_world(seed=1), TINY)
+
+
+def planted(which: str = "detour", seed: int = 2) -> tuple[pd.DataFrame, pd.Timestamp, pd.Timestamp]:
+    """Unseen normal lane traffic plus one kinematically consistent anomaly of `lane_anomalies` (`detour`, `slow`,
+    `wrong_way`, `far_away`); returns the positions and the anomaly's first and last report times."""
+    a = lane_anomalies()
+    a = a[a.object_id == which]
+    pos = pd.concat([lane_world("n", seed=seed, n_east=8, n_north=6, n_sparse=2), a], ignore_index=True)
+    return pos, a.timestamp.min(), a.timestamp.max()
+
+
+def implied_minus_sog_kn(track: pd.DataFrame) -> np.ndarray:
+    "Implied speed between consecutive reports minus the reported SOG (kn), per step of one track."
+    from oceanguard.injection import implied_speed_kn
+    t = track.sort_values("timestamp")
+    return (implied_speed_kn(t)[:-1] - t.sog.to_numpy()[:-1])
