@@ -59,3 +59,14 @@ def tiny_model():
     "A tiny motion model trained (seeded) on eight rotated ferry copies; cached for the session."
     from oceanguard.models.train import train_model
     return train_model(ferry_fleet(8, seed=1), TINY)
+
+
+def untrained_model(version: str = "v0", window: int = 16):
+    "A motion model with untrained weights and its card (the registry needs no training): a fixture."
+    from oceanguard.models.lstm import ModelParams, MotionModel, MotionNet
+    from oceanguard.models.registry import model_card
+    from oceanguard.models.windows import FEATURES, Normaliser, step_features
+    p = ModelParams(window=window, hidden=8)
+    m = MotionModel(MotionNet(len(FEATURES), 8, 1), Normaliser.fit(step_features(ferry_positions())), p, threshold=0.5, version=version)
+    m.card = model_card(m, f"hash-{version}", 735, 40)
+    return m

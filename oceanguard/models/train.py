@@ -50,8 +50,8 @@ def split_blocks(steps: pd.DataFrame, window: int, holdout: float, seed: int = 0
 
 # %% ../../nbs/35_train.ipynb #87125787
 def train_model(positions: pd.DataFrame, params: dict | ModelParams | None = None, log=None,
-                sources: list[str] | None = None) -> tuple[MotionModel, dict]:
-    "Train and calibrate a motion model on normal `positions`; returns the model (with its card) and a training summary."
+                sources: list[str] | None = None, paths: list[str] | None = None, area: dict | None = None) -> tuple[MotionModel, dict]:
+    "Train and calibrate a motion model on normal `positions` (read from `paths`, trained on `area`: both go into the card); returns the model (with its card) and a training summary."
     p = params if isinstance(params, ModelParams) else model_params(params)
     if missing := [c for c in REQUIRED_COLUMNS if c not in positions.columns]:
         raise OceanguardError(f"training data lacks column(s) {', '.join(missing)}")
@@ -81,7 +81,7 @@ def train_model(positions: pd.DataFrame, params: dict | ModelParams | None = Non
                "holdout_false_alarm_rate": float((held_scores > model.threshold).mean()),
                "threshold": model.threshold}
     src = sources or (sorted(positions["source"].astype(str).unique()) if "source" in positions.columns else [])
-    model.card = model_card(model, data_hash, len(positions), len(Xtr), metrics=dict(summary), sources=src)
+    model.card = model_card(model, data_hash, len(positions), len(Xtr), metrics=dict(summary), sources=src, paths=paths, area=area)
     return model, summary
 
 # %% ../../nbs/35_train.ipynb #848ee507
@@ -108,7 +108,8 @@ def train_main(argv: list[str] | None = None) -> int:
     params = load_params(a.params, a.set)
     pos = normal_traffic() if a.input == "synthetic" else read_positions(a.input)
     log = None if a.quiet else (lambda m: print(m, file=sys.stderr))
-    model, summary = train_model(pos, params, log=log)
+    paths = ["synthetic", *REAL_NORMAL_SAMPLES] if a.input == "synthetic" else [a.input]
+    model, summary = train_model(pos, params, log=log, paths=paths)
     d = save_model(model, a.out)
     print(f"trained {model.detector} on {summary['n_train_windows']} windows; threshold {model.threshold:.4g} "
           f"(held-out false-alarm rate {summary['holdout_false_alarm_rate']:.3%}); saved to {d}")
