@@ -465,6 +465,8 @@ def _route_deviation(pos, row, mag, p, rng, ctx):
         if abs(got - d) < 0.01 * d: break
         off *= d / got
     else: return pos, [], "detour size does not converge on this track"
+    if back.timestamp > row.timestamp + 2 * pd.Timedelta(seconds=round(pc["t"][-1])):     # `measure` sees the own track that long
+        return pos, [], "the vessel stops on its track ahead: the detour would skip the stop"
     out, m, o = _detour(pos, row, None, ctx, built=(pc, back))
     if m is None: return pos, [], o
     note = _note(ctx, row, variant="detour", km=mag, side="right" if side > 0 else "left", turn_offset_km=round(off / 1000, 3))
