@@ -72,15 +72,18 @@ def detect(data, params=None, zones=None, objects=None, kinds=None, statics=None
 MODEL_ROOTS = ("artifacts/models", "models")
 
 def score_with_model(features: pd.DataFrame, model: str = "latest", params: dict | None = None) -> pd.DataFrame | None:
-    "Model anomalies (explained) for `features` from the model at `model` (a folder or 'latest'), or None when no model is trained."
+    "Model anomalies (explained) for `features` from the model at `model` (a folder or 'latest': the newest covering them), or None when no model is trained."
     import os
-    from oceanguard.models.registry import model_anomalies
+    from oceanguard.models.registry import model_anomalies, NoModelCoverage
     if str(model) != "latest": return model_anomalies(features, model, explain=True)
     roots = [os.environ.get("OCEANGUARD_MODELS"), *MODEL_ROOTS]
+    uncovered = None
     for root in [Path(r) for r in roots if r]:
         if root.is_dir():
-            found = model_anomalies(features, root/"latest", explain=True)
+            try: found = model_anomalies(features, root/"latest", explain=True)
+            except NoModelCoverage as e: uncovered = uncovered or e; continue       # another root may cover these waters
             if found is not None: return found
+    if uncovered is not None: raise uncovered
     return None
 
 # %% ../nbs/25_detect.ipynb #e811a8b0
@@ -268,10 +271,14 @@ def detect_main(argv: list[str] | None = None) -> int:
     else: feats, an = pos, empty_anomalies()
     model_note = "model: not used (--no-model)"
     if not a.no_model:
-        m = score_with_model(feats, a.model or "latest", params) if n_pos else None
+        from oceanguard.models.registry import NoModelCoverage
+        try: m, uncovered = (score_with_model(feats, a.model or "latest", params) if n_pos else None), None
+        except NoModelCoverage as e:
+            if a.model: raise                        # asked for: one line naming the models and their areas
+            m, uncovered = None, e
         if m is None:
             if a.model: raise OceanguardError(f"--model {a.model}: no trained model found there (train one with `oceanguard train` or `dvc repro`)")
-            model_note = "model: none available, rules only"
+            model_note = f"model: none trained on these waters, rules only ({uncovered})" if uncovered else "model: none available, rules only"
         else:
             an = concat_anomalies([an, m]); model_note = f"model: {m.detector.iloc[0] if len(m) else a.model or 'latest'}, {len(m)} anomalies"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -465,6 +465,8 @@ def _route_deviation(pos, row, mag, p, rng, ctx):
         if abs(got - d) < 0.01 * d: break
         off *= d / got
     else: return pos, [], "detour size does not converge on this track"
+    if back.timestamp > row.timestamp + 2 * pd.Timedelta(seconds=round(pc["t"][-1])):     # `measure` sees the own track that long
+        return pos, [], "the vessel stops on its track ahead: the detour would skip the stop"
     out, m, o = _detour(pos, row, None, ctx, built=(pc, back))
     if m is None: return pos, [], o
     note = _note(ctx, row, variant="detour", km=mag, side="right" if side > 0 else "left", turn_offset_km=round(off / 1000, 3))
@@ -622,13 +624,17 @@ def _cut_corner(pos, tr, row, mag, ctx):
 def _unusual_speed(pos, row, mag, p, rng, ctx):
     """Sail the own track at `mag` x the vessel's speed for `unusual_speed_minutes` (ramping at its type's acceleration),
     then back at its speed; the rest of the track comes earlier or later. The speed stays within 1.2x the type's design
-    speed: when `row` is too fast for `mag`, a random start of the same vessel slow enough is taken."""
-    tr = pos[pos.object_id == row.object_id]; dt = _cadence(tr); a, r, design, cat, _ = _ship(ctx, row.object_id)
-    mins, cap = _draw(rng, p, "unusual_speed_minutes"), 1.2 * design
-    if mag * row.sog > cap:
-        c = ctx["cand"]; slow = c[(c.object_id == row.object_id) & (c.sog * mag <= cap)]
-        if not len(slow): return pos, [], "the vessel is too fast for that factor within 1.2x its design speed"
+    speed: when `row` is too fast for `mag`, a random start slow enough is taken, of the same vessel if it has one."""
+    mins = _draw(rng, p, "unusual_speed_minutes")
+    if mag * row.sog > 1.2 * _ship(ctx, row.object_id)[2]:
+        c = ctx["cand"][~ctx["cand"].object_id.isin(ctx["used"])]
+        caps = 1.2 * ctx["motion"].design_kn.reindex(c.object_id).fillna(SHIP_MOTION.design_kn["other"]).to_numpy(float)
+        slow = c[c.sog.to_numpy(float) * mag <= caps]
+        mine = slow[slow.object_id == row.object_id]
+        slow = mine if len(mine) else slow
+        if not len(slow): return pos, [], "no vessel slow enough for that factor within 1.2x its design speed"
         row = slow.iloc[rng.integers(len(slow))]
+    tr = pos[pos.object_id == row.object_id]; dt = _cadence(tr); a, r, design, cat, _ = _ship(ctx, row.object_id)
     v0 = float(row.sog) * KN; vs = mag * v0
     later, xy, s = _ahead_track(tr, row, 8.0)
     v1 = later.sog.fillna(row.sog).to_numpy(dtype=float) * KN

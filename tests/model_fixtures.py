@@ -30,3 +30,28 @@ def implied_minus_sog_kn(track: pd.DataFrame) -> np.ndarray:
     from oceanguard.injection import implied_speed_kn
     t = track.sort_values("timestamp")
     return (implied_speed_kn(t)[:-1] - t.sog.to_numpy()[:-1])
+
+
+def ferry_positions() -> pd.DataFrame:
+    "The real Laeso ferry track as a minimal positions frame (fixture only; the readers notebook owns parsing)."
+    from oceanguard.core import sample_path
+    raw = pd.read_csv(sample_path("dma-csv-laeso-ferry/ferry_laeso_2022-10-15.csv"))
+    return pd.DataFrame({
+        "source": "dma", "object_id": "mmsi:" + raw["MMSI"].astype(str), "mmsi": raw["MMSI"].astype("Int64"),
+        "timestamp": pd.to_datetime(raw["# Timestamp"], format="%d/%m/%Y %H:%M:%S", utc=True),
+        "lat": raw["Latitude"], "lon": raw["Longitude"], "sog": raw["SOG"], "cog": raw["COG"],
+        "raw_file": "ferry_laeso_2022-10-15.csv", "raw_line": pd.array(np.arange(2, len(raw) + 2), "Int64")})
+
+
+def untrained_model(version: str = "v0", window: int = 16):
+    "A track model with untrained weights on the ferry's waters, and its card (the registry needs no training): a fixture."
+    from oceanguard.models.lstm import ModelParams, RouteMap, TrackModel, TrackNet, Vocab, model_steps
+    from oceanguard.models.normalcy import Coverage
+    from oceanguard.models.registry import model_card
+    f = ferry_positions(); st = model_steps(f)
+    p = ModelParams(window=window, hidden=8, embed=4)
+    v = Vocab.fit(st.lat, st.lon, p.route_cell_deg)
+    m = TrackModel(TrackNet(len(v.lat_bins), len(v.lon_bins), 4, 8), v, RouteMap.fit(st), Coverage.fit(f, min_vessels=1, min_hours=0.0), p,
+                   route_threshold_km=2.0, version=version)
+    m.card = model_card(m, f"hash-{version}", len(f), 40)
+    return m

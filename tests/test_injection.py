@@ -316,6 +316,15 @@ def test_synthetic_background_too():
         if pd.notna(l.magnitude): assert abs(measure(p2, l, pos) - l.magnitude) <= 0.03 * max(1, l.magnitude), (l.kind, l.magnitude)
 
 
+def test_detours_on_synthetic_lanes_measure_back():
+    "A vessel that stops in port ahead: the detour is not placed across the stop (it was measured 8.6 km for a drawn 1.3 km)."
+    from oceanguard.synthetic import synthesize_fleet
+    pos, st = synthesize_fleet(80, hours=24, seed=2, resample_s=30)
+    p2, labels = inject(pos, ["route_deviation"], 5, seed=42, statics=st, params={"inject": {"route_deviation_variants": ["detour"]}})
+    assert len(labels) == 5
+    for l in labels.itertuples(): assert abs(measure(p2, l, pos) - l.magnitude) <= 0.03 * max(1, l.magnitude), (l.magnitude, measure(p2, l, pos))
+
+
 def test_name_change_without_a_ship_type(real):
     "A vessel whose statics carry no ship type still gets its name change (a missing type was 'NA is ambiguous')."
     pos, st = real

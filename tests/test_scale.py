@@ -43,7 +43,8 @@ def synth(tmp_path_factory):
     d = tmp_path_factory.mktemp("synth")
     fleet, st = synthesize_fleet(40, hours=16, seed=3, resample_s=30)
     pins = {"encounter": [4, 4], "encounter_distance_m": [200, 200], "encounter_speed_kn": [0.5, 0.5], "drift": [80, 80],
-            "drift_hours": [2, 2], "drift_speed_kn": [1.5, 1.5], "teleport": [60, 60], "identity": [60, 60], "speed": [2, 2]}
+            "drift_hours": [2, 2], "drift_speed_kn": [1.5, 1.5], "teleport": [60, 60], "identity": [60, 60], "speed": [2, 2],
+            "unusual_speed": [0.5, 0.5]}
     pos, labels, st = inject(fleet, n_per_kind=1, seed=1, statics=st, return_statics=True,      # sizes clear of any definition:
                              params={"inject": {"ranges": pins, "min_port_nm": 10, "identity_variants": ["clone"]}})  # this test is about scale
     write_fleet(pos, st, d / "fleet.csv")
