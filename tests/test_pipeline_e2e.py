@@ -76,7 +76,8 @@ def test_pipeline_end_to_end(repo):
     aug = json.loads((repo / "artifacts/metrics/augment.json").read_text())
     assert aug["vessels_out"] == 2 * aug["vessels_in"] == 2 * TINY["synthesize"]["train_vessels"], aug
     assert aug["rows_in"] < aug["rows_out"] < 2 * aug["rows_in"] and 0 < aug["dropped_share"] < 1
-    assert aug["median_interval_s_before"] == TINY["synthesize"]["resample_s"] <= aug["median_interval_s_after"], aug
+    assert abs(aug["median_interval_s_before"] - TINY["synthesize"]["resample_s"]) < 5, aug
+    assert aug["median_interval_s_after"] > aug["median_interval_s_before"], aug
     # executed notebooks are the run records
     assert all((repo / f"artifacts/runs/{n}").exists() for n in ("01_ingest.ipynb", "09_report.ipynb"))
     # nothing changed: nothing runs
