@@ -16,7 +16,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-STAGES = ["ingest", "synthesize", "inject", "features", "detect", "realday", "background", "calibrate", "study", "train",
+STAGES = ["ingest", "synthesize", "inject", "features", "detect", "realday", "background", "calibrate", "study", "augment", "train",
           "evaluate", "predict", "report"]
 TINY = {"synthesize": {"train_vessels": 12, "eval_vessels": 14, "calib_vessels": 8, "hours": 8.0, "resample_s": 60.0},
         "evaluate": {"n_per_kind": 1},
@@ -72,6 +72,12 @@ def test_pipeline_end_to_end(repo):
     assert len(rec) == 1 and rec[0]["model_version"].startswith("lstm@") and rec[0]["data_hash"]
     card = json.loads((repo / "artifacts/evaluation/model_card.json").read_text())
     assert card["training_data"]["hash"] and "evaluation" in card
+    # the augmented training fleet: the originals and one copy of each vessel under a new id, reporting less often
+    aug = json.loads((repo / "artifacts/metrics/augment.json").read_text())
+    assert aug["vessels_out"] == 2 * aug["vessels_in"] == 2 * TINY["synthesize"]["train_vessels"], aug
+    assert aug["rows_in"] < aug["rows_out"] < 2 * aug["rows_in"] and 0 < aug["dropped_share"] < 1
+    assert abs(aug["median_interval_s_before"] - TINY["synthesize"]["resample_s"]) < 5, aug
+    assert aug["median_interval_s_after"] > aug["median_interval_s_before"], aug
     # executed notebooks are the run records
     assert all((repo / f"artifacts/runs/{n}").exists() for n in ("01_ingest.ipynb", "09_report.ipynb"))
     # nothing changed: nothing runs
