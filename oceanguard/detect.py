@@ -280,7 +280,12 @@ def detect_main(argv: list[str] | None = None) -> int:
             if a.model: raise OceanguardError(f"--model {a.model}: no trained model found there (train one with `oceanguard train` or `dvc repro`)")
             model_note = f"model: none trained on these waters, rules only ({uncovered})" if uncovered else "model: none available, rules only"
         else:
+            cov = m.attrs.get("coverage")
             an = concat_anomalies([an, m]); model_note = f"model: {m.detector.iloc[0] if len(m) else a.model or 'latest'}, {len(m)} anomalies"
+            if cov:                                  # never silence: what the model could not judge is counted
+                an.attrs["model_coverage"] = cov
+                model_note += (f"; model coverage {cov['covered']:,} of {cov['positions']:,} positions ({cov['share_covered']:.1%}), "
+                               f"{cov['no_model_coverage']:,} with no model coverage (not scored)")
     out.parent.mkdir(parents=True, exist_ok=True)
     an.to_parquet(out, index=False)
     print(f"oceanguard detect: {n_pos:,} positions from {len(a.inputs)} input(s) "

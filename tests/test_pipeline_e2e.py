@@ -17,12 +17,13 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 STAGES = ["ingest", "synthesize", "inject", "features", "detect", "realday", "background", "calibrate", "study", "augment", "train",
-          "evaluate", "predict", "report"]
+          "model_study", "evaluate", "predict", "report"]
 TINY = {"synthesize": {"train_vessels": 12, "eval_vessels": 14, "calib_vessels": 8, "hours": 8.0, "resample_s": 60.0},
         "evaluate": {"n_per_kind": 1},
         "realday": {"max_rows": 60000},
         "study": {"max_rows": 120000, "vessels_per_split": 120, "seeds": "0", "n_per_kind": 2},
-        "model": {"epochs": 1, "hidden": 8, "stride": 8, "window": 16}}
+        "model": {"epochs": 1, "hidden": 8, "stride": 8, "window": 16, "coverage_min_vessels": 2},
+        "model_data": {"max_rows": 150000, "region": "-98,24,-80,31", "test_vessels": 80, "seeds": "0", "n_per_kind": 2}}
 
 
 def run(cmd, cwd, **kw):
@@ -67,7 +68,9 @@ def test_pipeline_end_to_end(repo):
     metrics = json.loads((repo / "artifacts/metrics/metrics.json").read_text())
     check_metrics_reconcile(metrics, repo)
     assert metrics["skipped_injections"] == json.loads((repo / "artifacts/labels/skipped.json").read_text())
-    assert {"lstm", "dead_reckoning", "isolation_forest"} == {r["method"] for r in metrics["route_deviation_study"]["model_vs_baselines"]}
+    ms = json.loads((repo / "artifacts/metrics/model_study.json").read_text())
+    assert set(ms["detectors"]) == {"lstm", "pattern_of_life", "density", "isolation_forest", "dead_reckoning"}
+    assert ms["model"].startswith("model:lstm@") and 0 < ms["model_coverage_share"] <= 1
     rec = [json.loads(l) for l in (repo / "artifacts/predictions/records.jsonl").read_text().splitlines()]
     assert len(rec) == 1 and rec[0]["model_version"].startswith("lstm@") and rec[0]["data_hash"]
     card = json.loads((repo / "artifacts/evaluation/model_card.json").read_text())
