@@ -139,8 +139,9 @@ def test_detect_runs_a_trained_model_beside_the_rules(capsys, tmp_path):
     from oceanguard.models.registry import save_model
     model, _ = tiny_model()
     mdir = save_model(model, tmp_path / "models")
+    from oceanguard.contracts import POSITIONS, conform
     planted, t0, t1 = plant("slow")
-    planted.to_parquet(tmp_path / "planted.parquet")
+    conform(planted.assign(mmsi=pd.NA, object_type="vessel", raw_file="lane_world", raw_line=range(1, len(planted) + 1)), POSITIONS).to_parquet(tmp_path / "planted.parquet")   # a positions file as ingest writes them
     rc, out, _ = run(capsys, "detect", tmp_path / "planted.parquet", "--out", tmp_path / "a.parquet", "--model", mdir)
     assert rc == 0 and f"model: model:lstm@{model.version}" in out
     an = pd.read_parquet(tmp_path / "a.parquet")

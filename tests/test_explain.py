@@ -31,7 +31,7 @@ def test_attributions_point_at_the_anomalous_minutes():
     a, b = rows[5], rows[15]
     attr, rel = attribute_stretch(model, st, a, b)
     assert rel < 0.05
-    inside = attr["timestamp"] >= st["t"].iloc[a] * 0 + attr["timestamp"].iloc[-(b - a + 1)]
+    inside = np.arange(len(attr)) >= len(attr) - (b - a + 1)          # the explained reports are the last rows
     assert attr.loc[inside, list(GROUPS)].to_numpy().sum() > attr.loc[~inside, list(GROUPS)].to_numpy().sum()
     assert summarise(attr).startswith("the model's doubt comes mostly from")
     svg = attribution_chart(attr)
