@@ -70,7 +70,7 @@ def evidence_json(params: dict | None = None, observed: dict | None = None, posi
     d = {"parameters": _plain(params or {}), "observed": _plain(observed or {})}
     if source: d["source"] = source
     d.update(_plain(extra))
-    d.update(positions or {"n_positions": 0, "positions": []})
+    d.update(_plain(positions or {"n_positions": 0, "positions": []}))   # NaN becomes null: evidence is strict JSON
     return json.dumps(d, ensure_ascii=False, separators=(",", ":"))
 
 # %% ../nbs/20_anomalies.ipynb #39dd3281

@@ -228,7 +228,7 @@ def report_data(positions: pd.DataFrame, objects: pd.DataFrame | None = None, an
             "tmax": int(max(t_all.max(), max(A["end"], default=0))),
             "bounds": [[float(fs), float(fw)], [float(fn), float(fe)]], "extent": [[s, w], [n, e]], "sources": sources, "object_types": OBJECT_TYPES,
             "kind_colors": {**KIND_COLORS, **{k: "#555555" for k in kinds if k not in KIND_COLORS}}, "kinds": kinds,
-            "objects": {"id": per["object_id"].astype(str).tolist(), "type": per["object_type"].astype(str).tolist(),
+            "objects": {"id": per["object_id"].astype(str).tolist(), "type": per["object_type"].astype("string").fillna("vessel").astype(str).tolist(),
                         "source": [src_idx[str(x)] for x in per["source"]], "label": list(map(str, label)), "details": details},
             "tracks": tracks, "pieces": pieces, "bad_fixes": B,
             "track_params": {"gap_s": fp.gap_s, "max_speed_kn": fp.max_speed_kn, "min_jump_m": fp.min_jump_m}, "anomalies": A, "land": _land_layers((w, s, e, n), (float(fw), float(fs), float(fe), float(fn))) if land else None}

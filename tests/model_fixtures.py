@@ -51,7 +51,6 @@ def untrained_model(version: str = "v0", window: int = 16):
     f = ferry_positions(); st = model_steps(f)
     p = ModelParams(window=window, hidden=8, embed=4)
     v = Vocab.fit(st.lat, st.lon, p.route_cell_deg)
-    m = TrackModel(TrackNet(len(v.lat_bins), len(v.lon_bins), 4, 8), v, RouteMap.fit(st), Coverage.fit(f, min_vessels=1, min_hours=0.0), p,
-                   route_threshold_km=2.0, version=version)
+    m = TrackModel(TrackNet(len(v.lat_bins), len(v.lon_bins), 4, 8), v, RouteMap.fit(st), Coverage.fit(f, min_vessels=1, min_hours=0.0), p, version=version)
     m.card = model_card(m, f"hash-{version}", len(f), 40)
     return m

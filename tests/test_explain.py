@@ -18,7 +18,7 @@ def test_explained_anomaly_carries_words_and_complete_attributions():
     text = hit.explanation.iloc[0]
     assert "the model's doubt comes mostly from" in text and "kn" in text
     ev = json.loads(hit.evidence.iloc[0])["attributions"]
-    assert ev["method"] == "IntegratedGradients" and ev["groups"] == list(GROUPS)
+    assert ev["method"] == "IntegratedGradients" and ev["features"] == list(GROUPS)
     assert ev["completeness_error"] < 0.05                      # IG sums to the explained NLL within 5 %
     assert len(ev["steps"]) >= 3 and all(len(s) == 1 + len(GROUPS) for s in ev["steps"])
 

@@ -70,15 +70,15 @@ def test_no_model_coverage_is_counted_and_never_alarmed():
     assert cov["positions"] == len(pos) and cov["covered"] + cov["no_model_coverage"] == len(pos)
     assert len(far) <= cov["no_model_coverage"] < len(far) + 0.05 * len(pos)     # the far vessel, and little else
     s = score_steps(model, far)
-    assert not s["covered"].any() and not (s["route_flag"] | s["motion_flag"]).any()
+    assert not s["covered"].any() and not (s["place_flag"] | s["motion_flag"]).any()
     assert model_coverage(model, far)["share_covered"] == 0.0
 
 
 def test_thresholds_are_calibrated_on_held_out_vessels_in_alarms_per_vessel_hour():
     model, summary = tiny_model()
     assert summary["n_holdout_vessels"] >= 5 and summary["holdout_vessel_hours"] > 0
-    assert summary["route_alarms_per_1000h"] <= model.params.route_alarms_per_1000h
-    assert 1.0 <= model.route_threshold_km < 50
+    assert summary["place_alarms_per_1000h"] <= model.params.place_alarms_per_1000h
+    assert summary["motion_alarms_per_1000h"] <= model.params.motion_alarms_per_1000h
 
 
 def test_registry_keeps_versions_and_round_trips(tmp_path):
@@ -89,7 +89,7 @@ def test_registry_keeps_versions_and_round_trips(tmp_path):
     a, b = score_steps(model, pos), score_steps(back, pos)
     pd.testing.assert_frame_equal(a, b)
     card = json.loads((d / "card.json").read_text())
-    assert card["area"]["n_cells"] == len(model.coverage.cells) and card["thresholds"]["route_threshold_km"] == model.route_threshold_km
+    assert card["area"]["n_cells"] == len(model.coverage.cells) and card["thresholds"]["pattern_of_life"]["alarm_share"] == model.places.thresholds.alarm_share
     other, _ = train_model(lane_world(seed=5, n_east=12, n_north=8, n_sparse=2), {"model": {"window": 16, "stride": 8, "hidden": 8, "embed": 4, "epochs": 1, "coverage_min_vessels": 2}})
     save_model(other, tmp_path)
     assert set(list_models(tmp_path)["version"]) == {model.version, other.version}

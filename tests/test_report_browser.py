@@ -40,9 +40,13 @@ def report_file(tmp_path_factory):
     from oceanguard.anomalies import concat_anomalies
     model, _ = tiny_model()
     planted, t0, t1 = plant("slow")
+    planted = planted.assign(raw_file="lane_world.csv", raw_line=pd.array(range(2, len(planted) + 2), "Int64"), mmsi=pd.array([pd.NA] * len(planted), "Int64"))
     model_an = score_anomalies(model, planted, explain=True)
     model_an = model_an[(model_an.object_id == "slow") & (model_an.start <= t1) & (model_an.end >= t0)]
     assert len(model_an) >= 1
+    # the lane world lies off (30 N, 90 W): moved beside the ferry's waters so that one map view holds everything
+    planted = planted.assign(lat=planted.lat + 27.3, lon=planted.lon + 101.0)
+    model_an = model_an.assign(lat=model_an.lat + 27.3, lon=model_an.lon + 101.0)
     an = concat_anomalies([an, model_an])
     ferry = load_inputs([sample_path("dma-csv-laeso-ferry/ferry_laeso_2022-10-15.csv")])
     both = pd.concat([inj[ferry["positions"].columns], ferry["positions"], planted.reindex(columns=ferry["positions"].columns).assign(source="model-demo"),
@@ -150,7 +154,7 @@ def test_report_opens_in_chromium_with_objects_tracks_and_explained_anomalies(re
         mpop = page.locator(".leaflet-popup-content")
         mpop.wait_for(timeout=10_000)
         mtext = mpop.inner_text()
-        assert "the score comes mostly from" in mtext and "Attribution by feature" in mtext and "Attribution over time" in mtext, mtext[:600]
+        assert "the model's doubt comes mostly from" in mtext and "Attribution by feature" in mtext and "Attribution over time" in mtext, mtext[:600]
         assert "IntegratedGradients" in mtext and "completeness error" in mtext
         assert page.locator(".leaflet-popup-content svg.og-chart rect").count() >= 8
         page.screenshot(path=str(SHOTS / "report_model_anomaly.png"))

@@ -20,7 +20,7 @@ import yaml
 
 from ..core import OceanguardError, stable_hash, ArgumentParser
 from .lstm import ModelParams, RouteMap, TrackModel, TrackNet, Vocab, N_COURSE, SOG_EDGES
-from .normalcy import CellGrid, Coverage, Thresholds
+from .normalcy import CellGrid, Coverage, PatternOfLife, Thresholds
 
 # %% auto #0
 __all__ = ['MODEL_FORMAT', 'REQUIRED_COLUMNS', 'OUTPUT_MEANING', 'model_version', 'lineage', 'training_area', 'area_share',
@@ -32,8 +32,9 @@ MODEL_FORMAT = 2
 "Bumped when the meaning of the weights or the card changes; older folders are refused."
 REQUIRED_COLUMNS = ["object_id", "timestamp", "lat", "lon"]
 "Position columns the model needs (`sog`, `cog` are used when present, derived from the track otherwise)."
-OUTPUT_MEANING = ("per report: off_route_km = distance to the nearest route cell sailed in the report's direction (min over 3 "
-                  "reports), flagged above `route_threshold_km`; motion_nll = negative log-likelihood of the report's speed bin and "
+OUTPUT_MEANING = ("per report: the pattern of life's score (position, speed and course surprise in the report's 0.02 deg cell), "
+                  "flagged above the threshold of its coverage cell; off_route_km = distance to the nearest route cell sailed in "
+                  "the report's direction (evidence); motion_nll = negative log-likelihood of the report's speed bin and "
                   "course sector under the LSTM given the place and the track before (mean over 3 reports), flagged above the "
                   "threshold of its coverage cell; an anomaly is a run of flagged reports; no score outside `area`")
 
@@ -129,8 +130,8 @@ def model_card(model: TrackModel, data_hash: str, n_positions: int = 0, n_window
         "window": p.window, "stride": p.stride,
         "output": OUTPUT_MEANING,
         "hyperparameters": p.model_dump(), "seed": p.seed,
-        "thresholds": {"route_threshold_km": model.route_threshold_km,
-                       "motion": model.motion_thresholds.to_dict() if model.motion_thresholds is not None else None},
+        "thresholds": {"motion": model.motion_thresholds.to_dict() if model.motion_thresholds is not None else None,
+                       "pattern_of_life": model.places.thresholds.to_dict() if model.places is not None and model.places.thresholds is not None else None},
         "training_data": {"hash": data_hash, "paths": [str(x) for x in paths or []], "n_positions": int(n_positions),
                           "n_windows": int(n_windows), "sources": sources or [], "normal_only": True, **lineage(cwd)},
         "area": _check_area(area if area is not None else model.coverage.to_dict()),
@@ -143,13 +144,14 @@ def save_model(model: TrackModel, root="models", card: dict | None = None) -> Pa
     "Write `model.pt`, `arrays.npz` and `card.json` into `<root>/<name>-<version>/`; returns that folder."
     card = dict(card or model.card)
     if not card: raise OceanguardError("model has no card: build one with model_card() before saving")
-    card["thresholds"] = {"route_threshold_km": float(model.route_threshold_km),
-                          "motion": model.motion_thresholds.to_dict() if model.motion_thresholds is not None else None}
+    card["thresholds"] = {"motion": model.motion_thresholds.to_dict() if model.motion_thresholds is not None else None,
+                          "pattern_of_life": model.places.thresholds.to_dict() if model.places is not None and model.places.thresholds is not None else None}
     d = Path(root)/f"{model.name}-{model.version}"
     d.mkdir(parents=True, exist_ok=True)
     torch.save(model.net.state_dict(), d/"model.pt")
     np.savez(d/"arrays.npz", lat_bins=model.vocab.lat_bins, lon_bins=model.vocab.lon_bins,
-             **{f"route_{k}": v for k, v in model.routes.to_arrays().items()})
+             **{f"route_{k}": v for k, v in model.routes.to_arrays().items()},
+             **({f"pol_{k}": v for k, v in model.places.to_arrays().items()} if model.places is not None else {}))
     (d/"card.json").write_text(json.dumps(card, indent=2, default=str))
     model.card = card
     return d
@@ -262,6 +264,8 @@ def load_model(path, data=None, window: int | None = None, version: str | None =
         with np.load(d/"arrays.npz", allow_pickle=False) as a:
             vocab = Vocab(params.route_cell_deg, np.asarray(a["lat_bins"]), np.asarray(a["lon_bins"]))
             routes = RouteMap.from_arrays({k[6:]: a[k] for k in a.files if k.startswith("route_")})
+            pol = {k[4:]: a[k] for k in a.files if k.startswith("pol_")}
+            places = PatternOfLife.from_arrays(pol) if pol else None
     except (OSError, KeyError, ValueError) as e: raise OceanguardError(f"{d/'arrays.npz'}: route map missing or unreadable ({e})")
     net = TrackNet(len(vocab.lat_bins), len(vocab.lon_bins), params.embed, params.hidden, params.layers)
     try: net.load_state_dict(torch.load(d/"model.pt", map_location="cpu", weights_only=True))
@@ -273,7 +277,7 @@ def load_model(path, data=None, window: int | None = None, version: str | None =
     cov = card["area"]
     return TrackModel(net, vocab, routes, Coverage(float(cov["cell_deg"]), int(cov.get("min_vessels", 1)), float(cov.get("min_hours", 0.0)),
                                                    np.sort(np.asarray(cov["cells"], np.int64))), params,
-                      Thresholds.from_dict(th["motion"]) if th.get("motion") else None, float(th.get("route_threshold_km", np.inf)),
+                      Thresholds.from_dict(th["motion"]) if th.get("motion") else None, places,
                       card["version"], card, card.get("name", "lstm"))
 
 # %% ../../nbs/34_registry.ipynb #567f5c1d
