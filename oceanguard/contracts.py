@@ -7,6 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import sys
+if "hypothesis" not in sys.modules:   # pandera loads hypothesis (0.2-0.5 s) on its first validation, only for data synthesis, never used here
+    sys.modules["hypothesis"] = None
+    try: import pandera.strategies.pandas_strategies  # noqa: F401  (records "no hypothesis" once)
+    finally: del sys.modules["hypothesis"]
 import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 

@@ -561,7 +561,8 @@ def columns_to_result(cols: dict, n: int, raw_line, raw, ctx: dict, *, time_form
 def _first_distinct(arrays: list, rows: np.ndarray) -> np.ndarray:
     "Positions in `rows` of the first row of each distinct combination of `arrays` (compared in Arrow: runs first, then hashing the run starts)."
     import pyarrow.compute as pc
-    sub = [a.take(pa.array(rows)) for a in arrays]
+    whole = len(rows) == len(arrays[0]) and (len(rows) == 0 or (rows[0] == 0 and rows[-1] == len(rows) - 1))
+    sub = arrays if whole else [a.take(pa.array(rows)) for a in arrays]
     m = len(rows)
     change = np.zeros(m, bool)
     if m: change[0] = True
@@ -583,7 +584,8 @@ def _statics(cols: dict, col, keep: np.ndarray, pos: pd.DataFrame, counts: dict)
     present = [c for c in STATIC_FIELDS if c in cols]
     if not present: return pd.DataFrame()
     ident = pa.array(pos["mmsi"].to_numpy(np.int64, na_value=-1)) if "object_id" not in cols else pa.array(pos["object_id"].array)
-    first = _first_distinct([ident] + [_as_arrow(col(c)).take(pa.array(keep)) for c in present], np.arange(len(keep)))
+    every = len(keep) == len(_as_arrow(col(present[0])))
+    first = _first_distinct([ident] + [_as_arrow(col(c)) if every else _as_arrow(col(c)).take(pa.array(keep)) for c in present], np.arange(len(keep)))
     rows = keep[first]                               # rows of the chunk to parse
     sub = lambda c: pd.Series(_as_arrow(col(c)).take(pa.array(rows)).to_pandas(), dtype=object)
     p = pos.iloc[first]
@@ -1386,16 +1388,20 @@ def iter_clean(path, format: str | None = None, columns: str | dict | None = Non
     "Read and clean `path` chunk by chunk (see above): positions in input order, duplicates within the whole file dropped; `now` fixed once for the file."
     now = pd.Timestamp.now(tz="UTC") if now is None else now
     seen = np.zeros(0, np.uint64)                    # row hashes of the accepted rows of earlier chunks, sorted
-    for rr in iter_any(path, format=format, columns=columns, source=source, chunksize=chunksize):
+    chunks = iter_any(path, format=format, columns=columns, source=source, chunksize=chunksize)
+    nxt, k = next(chunks, None), 0
+    while nxt is not None:
+        rr, nxt = nxt, next(chunks, None)
+        k += 1
         cr = cleaning.clean_positions(rr.positions, now=now, check=False, sort=False)
         pos, n_dup = cr.positions, cr.counts["duplicates"]
-        if len(pos):
+        if len(pos) and (k > 1 or nxt is not None):   # a file of one chunk has no other chunk to repeat
             h = _row_hash(pos)
-            again = np.isin(h, seen, assume_unique=False) if len(seen) else np.zeros(len(pos), bool)
+            again = np.isin(h, seen) if len(seen) else np.zeros(len(pos), bool)
             if again.any():
                 pos = pos[~again].reset_index(drop=True); h = h[~again]; n_dup += int(again.sum())
-            seen = np.union1d(seen, h)
-            validate(pos.head(20_000), POSITIONS, what="cleaned positions")   # the reader and the cleaner build the contract; checked on a sample
+            if nxt is not None: seen = np.union1d(seen, h)
+        if len(pos) and k == 1: validate(pos.head(5_000), POSITIONS, what="cleaned positions")   # the reader and the cleaner build the contract: checked once
         q = [x for x in (rr.quarantine, cr.quarantine) if len(x)]
         quarantine = conform(pd.concat(q, ignore_index=True), QUARANTINE) if q else contracts.empty(QUARANTINE)
         counts = {"input": rr.n_input, "accepted": len(pos), "quarantined": len(quarantine), "duplicates": n_dup,

@@ -116,7 +116,7 @@ def _check(path: Path, columns, what: dict, chunksize: int = 200_000):
 
 def test_fuzz_readers(tmp_path):
     "~300 seeded mutants of the real samples and fixtures in well under a minute: no traceback, reconciled counts, no silent rollover."
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     cases = _cases()
     seen_kinds, n_read, n_time = set(), 0, 0
     for j, (family, src, fmt, names, columns, kind, seed) in enumerate(cases):
@@ -136,10 +136,11 @@ def test_fuzz_readers(tmp_path):
         c = _check(p, columns, what)
         seen_kinds.add((family, kind)); n_read += c is not None; n_time += "bad_time_line" in what
         p.unlink()
-    took = time.perf_counter() - t0
+    took, cpu = time.perf_counter() - t0, time.process_time() - c0
     assert len(cases) == 300 and n_read >= 200 and n_time >= 20, (n_read, n_time)
     assert {("csv", k) for k in TEXT_KINDS} <= seen_kinds
-    assert took < 60, f"fuzzing took {took:.0f} s"
+    # CPU seconds of this process (steady on a shared machine, where the wall clock is not): under a minute
+    assert cpu < 60, f"fuzzing took {cpu:.0f} CPU s ({took:.0f} s wall)"
 
 def test_fuzz_chunk_size_does_not_change_rows(tmp_path):
     "The accepted rows of a mutated file do not depend on the chunk size (duplicates across chunks are still duplicates)."
