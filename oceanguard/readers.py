@@ -1387,7 +1387,7 @@ def iter_clean(path, format: str | None = None, columns: str | dict | None = Non
                chunksize: int = DEFAULT_CHUNKSIZE, now=None) -> Iterator[CleanChunk]:
     "Read and clean `path` chunk by chunk (see above): positions in input order, duplicates within the whole file dropped; `now` fixed once for the file."
     now = pd.Timestamp.now(tz="UTC") if now is None else now
-    seen = np.zeros(0, np.uint64)                    # row hashes of the accepted rows of earlier chunks, sorted
+    seen = []                                        # row hashes of the accepted rows of earlier chunks
     chunks = iter_any(path, format=format, columns=columns, source=source, chunksize=chunksize)
     nxt, k = next(chunks, None), 0
     while nxt is not None:
@@ -1397,10 +1397,10 @@ def iter_clean(path, format: str | None = None, columns: str | dict | None = Non
         pos, n_dup = cr.positions, cr.counts["duplicates"]
         if len(pos) and (k > 1 or nxt is not None):   # a file of one chunk has no other chunk to repeat
             h = _row_hash(pos)
-            again = np.isin(h, seen) if len(seen) else np.zeros(len(pos), bool)
+            again = pd.Series(h).isin(np.concatenate(seen)).to_numpy() if seen else np.zeros(len(pos), bool)   # pandas hashes: ~30x NumPy's isin on uint64
             if again.any():
                 pos = pos[~again].reset_index(drop=True); h = h[~again]; n_dup += int(again.sum())
-            if nxt is not None: seen = np.union1d(seen, h)
+            if nxt is not None: seen.append(h)
         if len(pos) and k == 1: validate(pos.head(5_000), POSITIONS, what="cleaned positions")   # the reader and the cleaner build the contract: checked once
         q = [x for x in (rr.quarantine, cr.quarantine) if len(x)]
         quarantine = conform(pd.concat(q, ignore_index=True), QUARANTINE) if q else contracts.empty(QUARANTINE)
