@@ -13,7 +13,7 @@ from functools import lru_cache, reduce
 import numpy as np
 import pandas as pd
 
-from .contracts import POSITIONS, QUARANTINE, STRING, Reason, conform, empty_quarantine, validate
+from .contracts import MMSI_MAX, POSITIONS, QUARANTINE, STRING, Reason, conform, empty_quarantine, validate
 from .core import OceanguardError, resource_path
 
 # %% auto #0
@@ -74,9 +74,9 @@ def _reject_codes(df: pd.DataFrame, now=None) -> np.ndarray:
     nat = t == np.iinfo("int64").min
     lat, lon = df["lat"].to_numpy("float64", na_value=np.nan), df["lon"].to_numpy("float64", na_value=np.nan)
     oid_na = df["object_id"].isna().to_numpy() if "object_id" in df else np.ones(len(df), bool)
-    if "mmsi" in df:                                                # an MMSI has at most 9 digits (ITU-R M.585)
+    if "mmsi" in df:                                                # what a 30-bit AIS field can hold
         m = df["mmsi"].to_numpy("float64", na_value=np.nan)
-        oid_na = oid_na | (m < 0) | (m > 999_999_999)
+        oid_na = oid_na | (m < 0) | (m > MMSI_MAX)
     conds = [nat, ~nat & (t < EARLIEST.value), ~nat & (t > _now(now).as_unit("ns").value),
              np.isnan(lat) | np.isnan(lon), np.abs(lat) > 90, np.abs(lon) > 180, oid_na]
     out = np.full(len(df), -1, dtype="int8")
@@ -194,28 +194,31 @@ def nav_status_code(words) -> pd.Series:
     return _norm(pd.Series(words)).map(_NAV_WORDS, na_action="ignore").astype("Int64")
 
 # %% ../nbs/02_cleaning.ipynb #a467d8d7
+def _duplicates(df: pd.DataFrame, keep: np.ndarray | None = None) -> np.ndarray:
+    "Per row, True when it equals an earlier kept row in every positions column but `raw_file`/`raw_line` (hashing, no sort)."
+    idx = np.arange(len(df)) if keep is None else np.flatnonzero(keep)
+    out = np.zeros(len(df), bool)
+    if len(idx) < 2: return out
+    codes, _ = pd.factorize(df["object_id"].array.take(idx) if keep is not None else df["object_id"].array)
+    t = _ns(df["timestamp"])[idx]
+    key = t ^ (codes.astype(np.int64) * np.int64(0x9E3779B97F4A7C15 - (1 << 64)))   # (object, time) in one int64: a clash only adds a candidate
+    cand = pd.Series(key, copy=False).duplicated(keep=False).to_numpy()    # only rows sharing (object, time) can be duplicates
+    if cand.any():
+        key = [k for k in POSITIONS.columns if k in df.columns and k not in ("raw_file", "raw_line")]
+        rows = idx[cand]
+        out[rows[df.iloc[rows].duplicated(subset=key, keep="first").to_numpy()]] = True
+    return out
+
 def _order_and_duplicates(df: pd.DataFrame, keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     "Positions of the (kept) rows in (object_id, timestamp, input) order, and a mask over that order marking duplicates."
     codes, _ = pd.factorize(df["object_id"], sort=True)
-    t = _ns(df["timestamp"])
-    o = np.lexsort((t, codes))                       # stable: by object, then time, then input order
+    o = np.lexsort((_ns(df["timestamp"]), codes))   # stable: by object, then time, then input order
     if keep is not None: o = o[keep[o]]
-    c, tt = codes[o], t[o]
-    same = (c[1:] == c[:-1]) & (tt[1:] == tt[:-1])  # only rows sharing (object, time) can be duplicates
-    cand = np.zeros(len(o), bool); cand[1:] |= same; cand[:-1] |= same
-    dup = np.zeros(len(o), bool)
-    if cand.any():
-        key = [k for k in POSITIONS.columns if k in df.columns and k not in ("raw_file", "raw_line")]
-        dup[cand] = df.iloc[o[cand]].duplicated(subset=key, keep="first").to_numpy()
-    return o, dup
+    return o, _duplicates(df, keep)[o]
 
 def duplicate_mask(df: pd.DataFrame) -> np.ndarray:
-    "True for rows equal to an earlier row in all positions columns except `raw_file`/`raw_line`."
-    out = np.zeros(len(df), bool)
-    if len(df):
-        o, dup = _order_and_duplicates(df)
-        out[o[dup]] = True
-    return out
+    "True for rows equal to an earlier row in all positions columns except `raw_file`/`raw_line`: rows that differ in any field are not duplicates."
+    return _duplicates(df)
 
 def sort_positions(df: pd.DataFrame) -> pd.DataFrame:
     "Rows sorted by (`object_id`, `timestamp`), stable, with a fresh 0..n-1 index."
@@ -299,16 +302,23 @@ def clean_positions(df: pd.DataFrame, now=None, check: bool = True, sort: bool =
     bad = ~keep
     reasons = pd.Series(np.array(_REJECT, dtype=object)[rc[bad]], index=df.index[bad], dtype=STRING)
     quarantine = _quarantine_rows(df[bad], reasons)
-    o, dup = _order_and_duplicates(df, keep)
-    sel = o[~dup] if sort else np.sort(o[~dup])
+    if sort:
+        o, dup = _order_and_duplicates(df, keep)
+        sel = o[~dup]
+    else:                                            # input order: duplicates by hashing alone, no sort
+        dup = _duplicates(df, keep)
+        sel = np.flatnonzero(keep & ~dup)
     pos = df.reset_index(drop=True) if len(sel) == len(df) and (sel == np.arange(len(sel))).all() else _take_rows(df, sel)
     if "raw" in pos.columns: pos = pos.drop(columns="raw")
-    info = mmsi_info(pos["mmsi"]) if len(pos) else None
     counts = {"input": n_in, "accepted": len(pos), "quarantined": len(quarantine), "duplicates": int(dup.sum())}
     assert counts["input"] == counts["accepted"] + counts["quarantined"] + counts["duplicates"], counts
     counts |= {f"quarantined.{k}": int(v) for k, v in reasons.value_counts().sort_index().items()}
     counts |= {f"nulled.{k}": v for k, v in nulled.items() if v}
-    counts["invalid_mmsi"] = int((pos["mmsi"].notna() & ~info["mmsi_valid"].fillna(False)).sum()) if info is not None else 0
+    m = pos["mmsi"].to_numpy("float64", na_value=np.nan)
+    codes, u = pd.factorize(m)                       # validity of the distinct MMSIs only
+    valid = _mmsi_unique(np.asarray(u, dtype="float64"))["mmsi_valid"].to_numpy(dtype=bool, na_value=False)
+    counts["invalid_mmsi"] = int((codes >= 0).sum() - valid[codes[codes >= 0]].sum()) if len(u) else 0
+    if (n30 := int((m > 999_999_999).sum())): counts["mmsi_30bit"] = n30   # kept as reported, flagged
     if check: validate(pos, POSITIONS, what="cleaned positions"); validate(quarantine, QUARANTINE, what="cleaning quarantine")
     return CleanResult(pos, quarantine, counts)
 
@@ -321,4 +331,5 @@ def format_counts(counts: dict) -> str:
          + (f" ({q})" if q else "") + f", {d:,} duplicate{'s' if d != 1 else ''}")
     if n: s += f"; not available set missing: {n}"
     if counts.get("invalid_mmsi"): s += f"; {counts['invalid_mmsi']:,} rows with invalid MMSI"
+    if counts.get("mmsi_30bit"): s += f" ({counts['mmsi_30bit']:,} of them ten-digit MMSIs up to 2^30-1, kept as reported)"
     return s

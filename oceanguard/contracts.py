@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import sys
+if "hypothesis" not in sys.modules:   # pandera loads hypothesis (0.2-0.5 s) on its first validation, only for data synthesis, never used here
+    sys.modules["hypothesis"] = None
+    try: import pandera.strategies.pandas_strategies  # noqa: F401  (records "no hypothesis" once)
+    finally: del sys.modules["hypothesis"]
 import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
 from .core import OceanguardError
 
 # %% auto #0
-__all__ = ['UTC_NS', 'STRING', 'INT', 'FLOAT', 'OBJECT_TYPES', 'SEVERITIES', 'LABEL_SOURCES', 'AIS_CLASSES', 'KINDS', 'POSITIONS',
-           'STATICS', 'OBJECTS', 'QUARANTINE', 'FEATURES', 'ANOMALIES', 'LABELS', 'PREDICTIONS', 'SCHEMAS', 'Reason',
-           'empty', 'empty_positions', 'empty_statics', 'empty_objects', 'empty_quarantine', 'empty_features',
+__all__ = ['UTC_NS', 'STRING', 'INT', 'FLOAT', 'OBJECT_TYPES', 'SEVERITIES', 'LABEL_SOURCES', 'AIS_CLASSES', 'KINDS', 'MMSI_MAX',
+           'POSITIONS', 'STATICS', 'OBJECTS', 'QUARANTINE', 'FEATURES', 'ANOMALIES', 'LABELS', 'PREDICTIONS', 'SCHEMAS',
+           'Reason', 'empty', 'empty_positions', 'empty_statics', 'empty_objects', 'empty_quarantine', 'empty_features',
            'empty_anomalies', 'empty_labels', 'empty_predictions', 'conform', 'validate']
 
 # %% ../nbs/01_contracts.ipynb #6e3926eb
@@ -56,7 +61,7 @@ class Reason:
     LON_OUT_OF_RANGE = "lon_out_of_range"      # longitude outside -180..180 (181 'not available' is set missing first)
     NO_POSITION = "no_position"                # a position report without a usable lat/lon
     # identity
-    BAD_MMSI = "bad_mmsi"                      # AIS row whose MMSI is missing or not a number (so no object_id)
+    BAD_MMSI = "bad_mmsi"                      # AIS row whose MMSI is missing, not a whole number, negative or above 2^30-1 (so no object_id)
     # NMEA
     BAD_CHECKSUM = "bad_checksum"              # NMEA checksum mismatch
     MISSING_PART = "missing_part"              # a fragment of a multi-part message never completed
@@ -79,7 +84,7 @@ class Reason:
         "lat_out_of_range": "latitude is outside -90..90",
         "lon_out_of_range": "longitude is outside -180..180",
         "no_position": "the report has no usable position",
-        "bad_mmsi": "the MMSI is missing or not a number",
+        "bad_mmsi": "the MMSI is missing, not a whole number, negative or above 2^30-1",
         "bad_checksum": "the NMEA checksum does not match",
         "missing_part": "a part of a multi-part NMEA message is missing",
         "decode_error": "the AIS payload cannot be decoded",
@@ -104,7 +109,11 @@ _LAT = pa.Check.in_range(-90, 90)
 _LON = pa.Check.in_range(-180, 180)
 _DEG = pa.Check.in_range(0, 360, include_max=False)
 _NONNEG = pa.Check.ge(0)
-_MMSI = pa.Check.in_range(0, 999_999_999)
+MMSI_MAX = (1 << 30) - 1
+# MMSIs have nine digits (ITU-R M.585), but transponders do send ten-digit values up to 2^30-1, the most the 30-bit AIS
+# field carries (e.g. 1073709206 in NOAA's 2020-01-01 file): they are kept as reported (the catalogue's `mmsi_valid` is
+# False, the `identity` rule reports them); anything larger cannot come from AIS and is quarantined as `bad_mmsi`.
+_MMSI = pa.Check.in_range(0, MMSI_MAX)
 _SNAKE = pa.Check.str_matches(r"^[a-z][a-z0-9_]*$")
 
 def _schema(name: str, columns: dict, checks=None) -> pa.DataFrameSchema:

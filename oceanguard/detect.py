@@ -120,16 +120,12 @@ def read_clean(path, bbox=None, start=None, end=None, chunksize: int | None = No
     """Positions of one raw file, read and cleaned chunk by chunk, sorted by (object_id, timestamp), then filtered;
     and its statics and counts. Same rows and counts as cleaning the whole file at once, in a fraction of the memory."""
     from pandas.api.types import union_categoricals
-    from oceanguard.cleaning import clean_positions
     from oceanguard.contracts import POSITIONS, STRING, empty, validate
-    from oceanguard.readers import DEFAULT_CHUNKSIZE, iter_any
+    from oceanguard.readers import DEFAULT_CHUNKSIZE, iter_clean
     parts, hashes, stat, n_in, n_quar, n_dup = [], [], [], 0, 0, 0
-    for r in iter_any(path, chunksize=chunksize or DEFAULT_CHUNKSIZE):
-        n_in += r.n_input; n_quar += len(r.quarantine)
-        if len(r.statics): stat.append(r.statics)
-        c = clean_positions(r.positions, check=False, sort=False)   # duplicates within the chunk; across chunks below
-        del r
-        n_quar += len(c.quarantine); n_dup += int(c.counts.get("duplicates", 0))
+    for c in iter_clean(path, chunksize=chunksize or DEFAULT_CHUNKSIZE):   # the reading path `ingest` uses too
+        n_in += c.counts["input"]; n_quar += c.counts["quarantined"]; n_dup += c.counts["duplicates"]
+        if len(c.statics): stat.append(c.statics)
         pp = c.positions
         del c
         if len(pp):                                  # compact: text as categories, no raw text kept

@@ -16,7 +16,7 @@ import tempfile
 import zipfile
 import zlib
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -27,31 +27,40 @@ import pyarrow as pa
 
 from .core import OceanguardError, check_file
 from . import cleaning, contracts
-from .contracts import POSITIONS, QUARANTINE, STATICS, Reason, conform
+from .contracts import MMSI_MAX, POSITIONS, QUARANTINE, STATICS, Reason, conform, validate
 
 # %% auto #0
-__all__ = ['DEFAULT_CHUNKSIZE', 'TIMESTAMP_FORMATS', 'POSITION_FIELDS', 'STATIC_FIELDS', 'CANONICAL', 'STRUCTURE_MOBILE_TYPES',
-           'ARCHIVE_SUFFIXES', 'ALIASES', 'AIS_FIELDS', 'DMA_COLUMNS', 'DMA_TIME_FORMAT', 'TEXT_FIELDS', 'GEO_SUFFIXES',
-           'STRUCTURE_EPOCH', 'FORMATS', 'ReadResult', 'concat_results', 'parse_timestamps', 'frame_to_result', 'Input',
-           'archive_members', 'as_input', 'read_header', 'csv_chunks', 'parse_columns', 'match_columns', 'require',
-           'iter_dma', 'read_dma', 'iter_noaa', 'read_noaa', 'iter_csv', 'read_csv', 'iter_geo', 'read_geo',
-           'iter_detections', 'read_detections', 'iter_structures', 'read_structures', 'detect_format',
-           'iter_positions', 'iter_any', 'read_any']
+__all__ = ['DEFAULT_CHUNKSIZE', 'TIMESTAMP_FORMATS', 'TIME_RANGE', 'POSITION_FIELDS', 'STATIC_FIELDS', 'CANONICAL',
+           'STRUCTURE_MOBILE_TYPES', 'ARCHIVE_SUFFIXES', 'ALIASES', 'AIS_FIELDS', 'DMA_COLUMNS', 'DMA_TIME_FORMAT',
+           'TEXT_FIELDS', 'GEO_SUFFIXES', 'STRUCTURE_EPOCH', 'FORMATS', 'ReadResult', 'concat_results',
+           'parse_timestamps', 'frame_to_result', 'columns_to_result', 'Input', 'archive_members', 'as_input',
+           'read_header', 'csv_chunks', 'parse_columns', 'match_columns', 'require', 'iter_dma', 'read_dma',
+           'iter_noaa', 'read_noaa', 'iter_csv', 'read_csv', 'iter_geo', 'read_geo', 'iter_detections',
+           'read_detections', 'iter_structures', 'read_structures', 'detect_format', 'iter_positions', 'iter_any',
+           'read_any', 'CleanChunk', 'iter_clean', 'read_clean']
 
 # %% ../nbs/03_readers.ipynb #494b7200
 DEFAULT_CHUNKSIZE = 200_000
 
 @dataclass
 class ReadResult:
-    "What a reader returns for one chunk or one file; `n_input == len(positions) + len(quarantine)`."
+    """What a reader returns for one chunk or one file; `n_input == len(positions) + len(quarantine)`.
+    `counts`: values the reader set missing because they were not values (`nulled.sog`: a SOG of `abc` or `inf`), per field."""
     positions: pd.DataFrame
     statics: pd.DataFrame
     quarantine: pd.DataFrame
     n_input: int
+    counts: dict = field(default_factory=dict)
 
     def __repr__(self):
         return (f"ReadResult(n_input={self.n_input}, positions={len(self.positions)}, "
                 f"statics={len(self.statics)}, quarantine={len(self.quarantine)})")
+
+def _add_counts(*counts: dict) -> dict:
+    out = {}
+    for c in counts:
+        for k, v in (c or {}).items(): out[k] = out.get(k, 0) + v
+    return out
 
 def concat_results(results: Iterable[ReadResult]) -> ReadResult:
     "One `ReadResult` from many (chunks of one file or several files)."
@@ -62,51 +71,279 @@ def concat_results(results: Iterable[ReadResult]) -> ReadResult:
     return ReadResult(cat([r.positions for r in results], POSITIONS),
                       cat([r.statics for r in results], STATICS),
                       cat([r.quarantine for r in results], QUARANTINE),
-                      sum(r.n_input for r in results))
+                      sum(r.n_input for r in results), _add_counts(*(getattr(r, "counts", {}) for r in results)))
 
 # %% ../nbs/03_readers.ipynb #0018aeb7
+def _as_arrow(values) -> pa.Array:
+    "One Arrow array of `values` (Arrow, pandas, NumPy or a list); a column of mixed Python objects becomes text."
+    if isinstance(values, pa.ChunkedArray): return values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    if isinstance(values, pa.Array): return values
+    s = values if isinstance(values, pd.Series) else pd.Series(values, dtype=None if len(values) else object)
+    try: a = pa.array(s, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        a = pa.array([None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else str(v) for v in s], pa.string())
+    if isinstance(a, pa.ChunkedArray): a = a.combine_chunks()
+    if pa.types.is_null(a.type): a = a.cast(pa.string())
+    if pa.types.is_dictionary(a.type): a = a.cast(a.type.value_type)
+    return a
+
 TIMESTAMP_FORMATS = ("ISO8601", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d-%m-%Y %H:%M:%S",
                      "%Y/%m/%d %H:%M:%S", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M:%S %p")
+TIME_RANGE = (pd.Timestamp.min.ceil("s"), pd.Timestamp.max.floor("s"))
+"What a `datetime64[ns]` holds (1677-09-21 to 2262-04-11): a timestamp outside is quarantined, never an overflow."
 
-def _utc_ns(s: pd.Series) -> pd.Series:
-    return s.astype("datetime64[ns, UTC]")
+_NAT = np.iinfo("int64").min
+_OK, _UNPARSEABLE, _IMPOSSIBLE, _OUT_OF_RANGE = 0, 1, 2, 3
+_TIME_PROBLEM = {_UNPARSEABLE: "unparseable timestamp", _IMPOSSIBLE: "impossible calendar date",
+                 _OUT_OF_RANGE: "timestamp outside 1677-09-21..2262-04-11"}
+_WIDTH = {"Y": 4, "m": 2, "d": 2, "H": 2, "I": 2, "M": 2, "S": 2, "p": 2}   # the directives parsed here, zero-padded widths
+_ISO = re.compile(r"^\s*(?P<Y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[T ](?P<H>\d{1,2}):(?P<M>\d{1,2})(?::(?P<S>\d{1,2})(?:[.,](?P<f>\d{1,9}))?)?)?"
+                  r"\s*(?P<z>Z|[+-]\d{2}(?::?\d{2})?)?\s*$")
+
+def _tokens(fmt: str) -> list | None:
+    "A strptime format as `[(directive or None, literal text)]`; None when it uses a directive parsed only by pandas."
+    out, i = [], 0
+    while i < len(fmt):
+        if fmt[i] == "%" and i + 1 < len(fmt):
+            c = fmt[i + 1]
+            if c == "%": out.append((None, "%"))
+            elif c in _WIDTH: out.append((c, ""))
+            else: return None
+            i += 2
+        else: out.append((None, fmt[i])); i += 1
+    return out
+
+def _days_from_civil(y, m, d) -> np.ndarray:
+    "Days since 1970-01-01 of proleptic Gregorian dates (vectorised; H. Hinnant's algorithm)."
+    y = y - (m <= 2)
+    era = np.floor_divide(y, 400)
+    yoe = y - era * 400
+    doy = (153 * (m + np.where(m > 2, -3, 9)) + 2) // 5 + d - 1
+    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+
+def _month_days(y, m) -> np.ndarray:
+    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
+    return np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(m, 1, 12) - 1] + ((m == 2) & leap)
+
+def _assemble(f: dict, n: int) -> tuple[np.ndarray, np.ndarray]:
+    "UTC ns and a problem code per row from integer fields Y m d H M S (I p: 12-hour clock; ns fraction; z offset seconds); -1 = absent."
+    get = lambda k, default: np.where(f[k] >= 0, f[k], default) if k in f else np.full(n, default, np.int64)
+    Y, m, d = get("Y", -1), get("m", -1), get("d", -1)
+    H, M, S = get("H", 0), get("M", 0), get("S", 0)
+    if "I" in f:
+        I, pm = get("I", -1), get("p", 0)
+        H = np.where((I >= 1) & (I <= 12), I % 12 + 12 * pm, 99)
+    code = np.where((Y < 0) | (m < 0) | (d < 0), _UNPARSEABLE, _OK)
+    code = np.where((code == _OK) & ((m < 1) | (m > 12) | (H > 23) | (M > 59) | (S > 59)), _UNPARSEABLE, code)
+    code = np.where((code == _OK) & ((d < 1) | (d > _month_days(Y, m))), _IMPOSSIBLE, code)
+    s = _days_from_civil(Y, np.clip(m, 1, 12), d) * 86_400 + H * 3600 + M * 60 + S - get("z", 0)
+    lo, hi = (t.value // 1_000_000_000 for t in TIME_RANGE)
+    code = np.where((code == _OK) & ((s < lo) | (s > hi)), _OUT_OF_RANGE, code)
+    ns = np.where(code == _OK, np.where(code == _OK, s, 0) * 1_000_000_000 + get("f", 0), _NAT)
+    return ns.astype("int64"), code
+
+def _digits(b: np.ndarray, at: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    "The number written by `width` ASCII digits starting at byte offsets `at` of `b`, and whether they all are digits."
+    v, ok = np.zeros(len(at), np.int64), np.ones(len(at), bool)
+    for k in range(width):
+        c = b[at + k].astype(np.int64) - 48
+        ok &= (c >= 0) & (c <= 9)
+        v = v * 10 + c
+    return v, ok
+
+def _string_parts(a: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "The value bytes, start offsets and lengths of an Arrow (large) string array."
+    a = a.cast(pa.large_string()) if pa.types.is_string(a.type) and a.offset else a
+    wide = pa.types.is_large_string(a.type)
+    off = np.frombuffer(a.buffers()[1], np.int64 if wide else np.int32, count=len(a) + 1, offset=a.offset * (8 if wide else 4)).astype(np.int64)
+    data = a.buffers()[2]
+    b = np.frombuffer(data, np.uint8) if data is not None else np.zeros(1, np.uint8)
+    return (np.r_[b, np.zeros(32, np.uint8)] if len(b) < off[-1] + 32 else b), off[:-1], np.diff(off)
+
+def _fixed_width(a: pa.Array, tokens: list) -> tuple[np.ndarray, dict]:
+    "Rows written exactly in the zero-padded form of `tokens` (the usual case) and their fields, read straight from the bytes."
+    n = len(a)
+    L = sum(_WIDTH[c] if c else len(t.encode()) for c, t in tokens)
+    b, start, length = _string_parts(a)
+    ok = (length == L) & np.asarray(a.is_valid())
+    if len(b) < start.max(initial=0) + L + 1: b = np.r_[b, np.zeros(L + 1, np.uint8)]
+    at, f = np.where(ok, start, 0), {}
+    pos = 0
+    for c, t in tokens:
+        if c is None:
+            for k, byte in enumerate(t.encode()): ok &= b[at + pos + k] == byte
+            pos += len(t.encode())
+        elif c == "p":
+            x = b[at + pos] | 32
+            ok &= ((x == ord("a")) | (x == ord("p"))) & ((b[at + pos + 1] | 32) == ord("m"))
+            f["p"] = (x == ord("p")).astype(np.int64); pos += 2
+        else:
+            f[c], good = _digits(b, at + pos, _WIDTH[c]); ok &= good; pos += _WIDTH[c]
+    return ok, f
+
+def _regex_fields(a: pa.Array, pattern: str, names: list) -> tuple[np.ndarray, dict]:
+    "Rows matching `pattern` (named groups) and their integer fields (-1 where a group is absent); Arrow's RE2, vectorised."
+    import pyarrow.compute as pc
+    ok = np.asarray(pc.fill_null(pc.match_substring_regex(a, pattern), False))
+    if not ok.any(): return ok, {}
+    s = pc.extract_regex(pc.if_else(pa.array(ok), a, pa.scalar("", a.type)), pattern)
+    f = {}
+    for k in names:
+        x = s.field(k)
+        if k == "z": f[k] = _offsets(x); continue
+        if k == "p": f[k] = np.asarray(pc.fill_null(pc.equal(pc.utf8_lower(x), "pm"), False)).astype(np.int64); continue
+        if k == "f": x = pc.utf8_rpad(x, 9, "0")
+        v = pc.cast(pc.if_else(pc.equal(x, ""), pa.scalar(None, x.type), x), pa.int64())
+        f[k] = np.asarray(pc.fill_null(v, -1), dtype=np.int64)
+    return ok, f
+
+def _offsets(z: pa.Array) -> np.ndarray:
+    "Seconds east of UTC from `Z`, `+hh`, `+hhmm` or `+hh:mm` (0 when absent)."
+    t = pd.Series(np.asarray(z.to_pandas(), dtype=object)).fillna("").str.replace(":", "", regex=False)
+    sign = np.where(t.str.startswith("-"), -1, 1)
+    hh = pd.to_numeric(t.str.slice(1, 3), errors="coerce").fillna(0).to_numpy()
+    mm = pd.to_numeric(t.str.slice(3, 5), errors="coerce").fillna(0).to_numpy()
+    return (sign * (hh * 3600 + mm * 60)).astype(np.int64)
+
+def _regex_for(tokens: list) -> str:
+    "A regex with named groups for a strptime format (numbers may drop their leading zeros)."
+    parts = []
+    for c, t in tokens:
+        if c is None: parts.append(r"\s+" if t == " " else re.escape(t))
+        elif c == "p": parts.append(r"(?P<p>[AaPp][Mm])")
+        else: parts.append(f"(?P<{c}>\\d{{1,{_WIDTH[c]}}})")
+    return r"^\s*" + "".join(parts) + r"\s*$"
+
+def _parse_text_times(a: pa.Array, fmt: str) -> tuple[np.ndarray, np.ndarray]:
+    "UTC ns and problem codes of a text column in one format, strictly: an impossible date (31/02) is refused, never rolled over."
+    import pyarrow.compute as pc
+    n = len(a)
+    if fmt == "ISO8601":
+        try:                                         # Arrow's ISO parser: strict and ~10x faster than any other
+            t = pc.cast(a, pa.timestamp("ns"))
+            ns = np.asarray(t.cast(pa.int64()).fill_null(_NAT), dtype=np.int64)
+            return ns, np.where(np.asarray(t.is_valid()), _OK, _UNPARSEABLE)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError): pass
+        ok, f = _regex_fields(a, _ISO.pattern, ["Y", "m", "d", "H", "M", "S", "f", "z"])
+        ns, code = _assemble(f, n) if ok.any() else (np.full(n, _NAT), np.full(n, _UNPARSEABLE))
+        code = np.where(ok, code, _UNPARSEABLE)
+        rest = np.flatnonzero(~ok & np.asarray(a.is_valid()))
+        if len(rest):                                # other ISO spellings (week dates, ...): pandas, strict too
+            p = pd.to_datetime(pd.Series(a.take(pa.array(rest)).to_pylist(), dtype=object), format="ISO8601", errors="coerce", utc=True)
+            good = p.notna().to_numpy()
+            ns[rest[good]] = p[good].dt.as_unit("ns").astype("int64").to_numpy(); code[rest[good]] = _OK
+        return np.where(code == _OK, ns, _NAT), code
+    tokens = _tokens(fmt)
+    if tokens is None:                               # a directive parsed here only by pandas (strict, like datetime.strptime)
+        p = pd.to_datetime(pd.Series(a.to_pandas(), dtype=object), format=fmt, errors="coerce", utc=True)
+        ns = p.dt.as_unit("ns").astype("int64").to_numpy() if p.notna().any() else np.full(n, _NAT)
+        return np.where(p.notna(), ns, _NAT), np.where(p.notna(), _OK, _UNPARSEABLE)
+    names = [c for c, _ in tokens if c]
+    ok, f = _fixed_width(a, tokens)
+    rest = np.flatnonzero(~ok & np.asarray(a.is_valid()))
+    if len(rest):                                    # unpadded numbers, spaces: the regex form of the same format
+        ok2, f2 = _regex_fields(a.take(pa.array(rest)), _regex_for(tokens), names)
+        for k in names:
+            if k in f2: f[k][rest] = f2[k]
+        ok[rest] = ok2
+    ns, code = _assemble(f, n)
+    code = np.where(ok, code, _UNPARSEABLE)
+    return np.where(code == _OK, ns, _NAT), code
+
+def _time_values(values, format: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    "UTC ns (int64, NaT = int64 min) and a problem code per value (0 ok, 1 unparseable, 2 impossible date, 3 out of range)."
+    import pyarrow.compute as pc
+    a = _as_arrow(values)
+    n = len(a)
+    t = a.type
+    if pa.types.is_timestamp(t) or pa.types.is_date(t):     # datetimes (GeoPackage, Parquet): checked against the range, never wrapped
+        per = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[t.unit] if pa.types.is_timestamp(t) else 86_400 * 10**9
+        raw = np.asarray((a if pa.types.is_timestamp(t) else a.cast(pa.int32())).cast(pa.int64()).fill_null(0), dtype=np.int64)
+        v = np.asarray(a.is_valid())
+        inr = v & (raw >= TIME_RANGE[0].value // per) & (raw <= TIME_RANGE[1].value // per)
+        return np.where(inr, raw * np.where(inr, per, 0), _NAT), np.where(inr, _OK, np.where(v, _OUT_OF_RANGE, _UNPARSEABLE))
+    if pa.types.is_integer(t) or pa.types.is_floating(t):
+        x = np.asarray(pc.cast(a, pa.float64()).fill_null(np.nan), dtype=np.float64)
+        fin = np.isfinite(x)
+        scale = 1e6 if fin.any() and np.median(np.abs(x[fin])) > 1e11 else 1e9   # epoch milliseconds or seconds
+        y = x * scale
+        lo, hi = TIME_RANGE[0].value, TIME_RANGE[1].value
+        inr = fin & (y >= lo) & (y <= hi)
+        return np.where(inr, np.where(inr, y, 0).round().astype(np.int64), _NAT), np.where(inr, _OK, np.where(fin, _OUT_OF_RANGE, _UNPARSEABLE))
+    if not (pa.types.is_string(t) or pa.types.is_large_string(t)): a = _as_arrow(pd.Series(a.to_pandas(), dtype=object).astype("string"))
+    a = pc.if_else(pc.equal(a, ""), pa.scalar(None, a.type), a) if pc.any(pc.equal(a, "")).as_py() else a
+    if n == 0: return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if format is None: format = _best_format(a)
+    return _parse_text_times(a, format)
+
+def _best_format(a: pa.Array) -> str:
+    "The format of `TIMESTAMP_FORMATS` that parses most of a sample of the non-empty values."
+    import pyarrow.compute as pc
+    sample = pc.drop_null(a)[:500]
+    best, best_n = TIMESTAMP_FORMATS[0], -1
+    for fmt in TIMESTAMP_FORMATS:
+        k = int((_parse_text_times(sample, fmt)[1] != _UNPARSEABLE).sum()) if len(sample) else 0
+        if k > best_n: best, best_n = fmt, k
+        if k == len(sample): break
+    return best
 
 def parse_timestamps(values, format: str | None = None) -> pd.Series:
-    "UTC `datetime64[ns]` from strings (one explicit `format` for the column, else the best of `TIMESTAMP_FORMATS`), datetimes or epoch seconds; unparseable -> `NaT`."
-    s = pd.Series(values)
-    if isinstance(s.dtype, pd.DatetimeTZDtype): return _utc_ns(s.dt.tz_convert("UTC"))
-    if pd.api.types.is_datetime64_any_dtype(s.dtype): return _utc_ns(s.dt.tz_localize("UTC"))
-    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        x = pd.to_numeric(s, errors="coerce").astype("float64")
-        unit = "ms" if np.nanmedian(np.abs(x.to_numpy())) > 1e11 else "s" if x.notna().any() else "s"
-        return _utc_ns(pd.to_datetime(x, unit=unit, utc=True, errors="coerce"))
-    s = s.astype("str").str.strip().where(s.notna(), "")
-    if format is None:
-        sample = s[s != ""].head(500)
-        best, best_n = TIMESTAMP_FORMATS[0], -1
-        for fmt in TIMESTAMP_FORMATS:
-            n = pd.to_datetime(sample, format=fmt, errors="coerce", utc=True).notna().sum()
-            if n > best_n: best, best_n = fmt, n
-            if n == len(sample): break
-        format = best
-    if format != "ISO8601" and "%p" not in format:   # Arrow's strptime is many times faster than pandas' for fixed formats
-        import pyarrow as pa, pyarrow.compute as pc
-        t = pc.strptime(pa.array(s.to_numpy(dtype=object), type=pa.string()), format=format, unit="s", error_is_null=True)
-        return _utc_ns(pd.Series(t.to_pandas(), index=s.index).dt.tz_localize("UTC"))
-    if format == "ISO8601":                          # Arrow's ISO parser is ~10x faster; any value it refuses (zones, typos) -> pandas
-        import pyarrow as pa, pyarrow.compute as pc
-        try:
-            a = pa.array(s.astype("str").array)
-            t = pc.cast(pc.if_else(pc.equal(a, ""), pa.scalar(None, a.type), a), pa.timestamp("ns"))
-            return _utc_ns(pd.Series(t.to_pandas(), index=s.index).dt.tz_localize("UTC"))
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError): pass
-    return _utc_ns(pd.to_datetime(s, format=format, errors="coerce", utc=True))
+    """UTC `datetime64[ns]` from strings (one explicit `format` for the column, else the best of `TIMESTAMP_FORMATS`), datetimes or epoch seconds.
+    Unparseable text, impossible calendar dates (`31/02/2022`, never rolled over into March) and times outside `TIME_RANGE` -> `NaT`."""
+    idx = values.index if isinstance(values, pd.Series) else None
+    ns, _ = _time_values(values, format)
+    return pd.Series(pd.to_datetime(ns, utc=True).as_unit("ns") if len(ns) else pd.DatetimeIndex([], tz="UTC").as_unit("ns"), index=idx)
 
 # %% ../nbs/03_readers.ipynb #a014d47b
 POSITION_FIELDS = ("timestamp", "mmsi", "lat", "lon", "sog", "cog", "heading", "rot", "nav_status")
 STATIC_FIELDS = ("imo", "name", "callsign", "ship_type", "ship_type_text", "ais_class", "length",
                  "width", "draught", "destination", "kind")
 CANONICAL = POSITION_FIELDS + ("object_id", "object_type") + STATIC_FIELDS
+_NUMBER = r"(?i)^[+-]?((\d+\.?\d*|\.\d+)(e[+-]?\d+)?|inf(inity)?|nan)$"
+
+def _numbers(values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Float64 values (NaN when missing or bad), `present` (a value was written) and `bad` (written but not a finite number:
+    `abc`, `inf`, `nan`), vectorised in Arrow."""
+    import pyarrow.compute as pc
+    a = _as_arrow(values)
+    n = len(a)
+    if pa.types.is_boolean(a.type): a = a.cast(pa.int8())
+    if pa.types.is_integer(a.type) or pa.types.is_floating(a.type) or pa.types.is_decimal(a.type):
+        x = np.asarray(pc.cast(a, pa.float64()).fill_null(np.nan), dtype=np.float64)
+        present = np.asarray(a.is_valid())
+        if pa.types.is_floating(a.type): present &= ~np.isnan(np.asarray(a.fill_null(0.0), dtype=np.float64))   # pandas writes missing as NaN
+        bad = present & ~np.isfinite(x)
+        return np.where(bad, np.nan, x), present, bad
+    if not (pa.types.is_string(a.type) or pa.types.is_large_string(a.type)): a = _as_arrow(pd.Series(a.to_pandas(), dtype=object).astype("string"))
+    try:
+        x = np.asarray(pc.cast(a, pa.float64()).fill_null(np.nan), dtype=np.float64)   # the usual case: every value a plain number
+        present = np.asarray(a.is_valid())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        t = pc.utf8_trim_whitespace(a)
+        present = np.asarray(pc.fill_null(pc.not_equal(t, ""), False))
+        ok = pc.fill_null(pc.match_substring_regex(t, _NUMBER), False)
+        try: x = np.asarray(pc.cast(pc.if_else(ok, t, pa.scalar(None, t.type)), pa.float64()).fill_null(np.nan), dtype=np.float64)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            x = pd.to_numeric(pd.Series(t.to_pandas(), dtype=object).where(np.asarray(ok), None), errors="coerce").to_numpy(np.float64)
+    bad = present & ~np.isfinite(x)
+    return np.where(bad, np.nan, x), present, bad
+
+def _integers(values, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "Int64 values within `lo..hi` (0 where not), `present`, and `bad` (written but not a whole number in range: `inf`, `-1`, `1e30`, `2.5`)."
+    import pyarrow.compute as pc
+    a = _as_arrow(values)
+    if pa.types.is_integer(a.type) or pa.types.is_string(a.type) or pa.types.is_large_string(a.type):
+        try:                                         # exact for every 64-bit integer
+            v = pc.cast(a, pa.int64())
+            x = np.asarray(v.fill_null(0), dtype=np.int64)
+            present = np.asarray(a.is_valid())
+            bad = present & ((x < lo) | (x > hi))
+            return np.where(bad, 0, x), present, bad
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError): pass
+    x, present, bad = _numbers(a)
+    whole = np.isfinite(x) & (x == np.floor(x)) & (x >= lo) & (x <= hi) & (np.abs(x) < 2.0 ** 63)   # 2^63 rounds to hi as a float
+    bad = present & ~whole
+    return np.where(whole, np.where(whole, x, 0), 0).astype(np.int64), present, bad
 
 def _is_num(s: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
@@ -121,12 +358,13 @@ def _by_unique(s: pd.Series, f) -> pd.Series:
     return res
 
 def _num(s: pd.Series) -> pd.Series:
-    if _is_num(s): return s.astype("float64")
-    return pd.to_numeric(s.astype("str").str.strip().where(s.notna(), ""), errors="coerce").astype("float64")
+    "Float64 numbers; missing, unparseable and non-finite values -> NaN."
+    return pd.Series(_numbers(s)[0], index=s.index)
 
 def _int(s: pd.Series) -> pd.Series:
-    x = _num(s)
-    return x.where(x == np.round(x)).astype("Int64")
+    "Whole numbers (Int64); anything else -> <NA>."
+    x, present, bad = _integers(s, -(1 << 63), (1 << 63) - 1)
+    return pd.Series(pd.arrays.IntegerArray(x, ~(present & ~bad)), index=s.index)
 
 def _text(s: pd.Series) -> pd.Series:
     def f(u):
@@ -138,12 +376,19 @@ def _nonempty(s: pd.Series) -> pd.Series:
     if _is_num(s) or pd.api.types.is_datetime64_any_dtype(s.dtype): return s.notna()
     return s.notna() & (s.astype("str").str.strip() != "")
 
+_NOT_AVAILABLE = ("", "unknown", "n/a", "na", "none", "null", "not available", "undefined")
+
+def _imo_checked(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    "IMO numbers (with or without NOAA's `IMO` prefix; `Unknown`, empty and zero -> <NA>) and which written values are not a whole number >= 0 within int64 (`inf`, `-1`, `1e30`)."
+    t = s.astype("string").str.strip().str.replace(r"(?i)^imo\s*", "", regex=True) if not _is_num(s) else s
+    na = t.isna().to_numpy() | (t.astype("string").str.lower().isin(_NOT_AVAILABLE).to_numpy() if not _is_num(s) else False)
+    x, present, bad = _integers(pd.Series(t, dtype=object).where(~na, None) if not _is_num(s) else t, 0, (1 << 63) - 1)
+    keep = present & ~bad & (x > 0)
+    return pd.Series(pd.arrays.IntegerArray(x, ~keep), index=s.index), bad
+
 def _imo(s: pd.Series) -> pd.Series:
     "IMO numbers, with or without the `IMO` prefix NOAA writes; `Unknown` and zero -> <NA>."
-    def f(u):
-        x = _int(u) if _is_num(u) else _int(u.astype("str").str.replace(r"(?i)^\s*imo\s*", "", regex=True))
-        return x.mask(x <= 0)
-    return _by_unique(s, f).astype("Int64")
+    return _imo_checked(s)[0]
 
 # %% ../nbs/03_readers.ipynb #6f38e87f
 def _codes(s: pd.Series, words_to_code) -> pd.Series:
@@ -170,6 +415,21 @@ def _object_type(s: pd.Series) -> pd.Series:
     f = lambda u: pd.Series(np.where(u.astype("str").str.strip().str.lower().isin(STRUCTURE_MOBILE_TYPES), "structure", "vessel"))
     return _by_unique(s, f).fillna("vessel").astype("string")
 
+def _distinct(values, f) -> np.ndarray:
+    "`f` (pandas Series -> array) applied to the distinct values of an Arrow column only, spread back to every row (missing rows get `f` of <NA>)."
+    import pyarrow.compute as pc
+    d = pc.dictionary_encode(_as_arrow(values))
+    u = pd.Series(d.dictionary.to_pandas(), dtype=object)
+    out = np.asarray(f(pd.concat([u, pd.Series([None], dtype=object)], ignore_index=True)))
+    return out[np.asarray(d.indices.fill_null(len(u)), dtype=np.int64)]
+
+def _code_values(values, words_to_code) -> tuple[np.ndarray, np.ndarray]:
+    "ITU codes (int64) and where one was read, from a column of codes (`5`, `70.0`) or words (`Moored`, `Cargo`), vectorised."
+    x, present, bad = _integers(values, -(1 << 63), (1 << 63) - 1)
+    if not bad.any(): return x, present & ~bad
+    codes = _distinct(values, lambda u: _codes(u.astype("string"), words_to_code).fillna(-1).to_numpy(np.int64))
+    return np.where(codes >= 0, codes, 0), codes >= 0
+
 # %% ../nbs/03_readers.ipynb #bef71df5
 def _quarantine(ctx: dict, raw_line, reason, detail, raw) -> pd.DataFrame:
     n = len(raw_line)
@@ -185,77 +445,169 @@ def frame_to_result(df: pd.DataFrame, raw_line, raw, ctx: dict, *, time_format: 
     quarantine), or a function giving it for a boolean row mask; `ctx`: `source`, `raw_file`, optional `object_type`, `id_prefix` and `stem` (of line-based ids).
     `extra_quarantine`/`n_extra`: rows the caller already rejected (bad bytes, wrong field count)."""
     df = df.reset_index(drop=True)
-    n = len(df)
-    raw_line = pd.array(np.asarray(raw_line), dtype="Int64")
-    col = lambda c: df[c] if c in df.columns else pd.Series([None]*n, index=df.index, dtype="object")
-    ts = parse_timestamps(col("timestamp"), time_format) if n else pd.Series([], dtype="datetime64[ns, UTC]")
-    lat, lon = _num(col("lat")), _num(col("lon"))
-    mmsi = _int(col("mmsi"))
-    has = {c: _nonempty(col(c)) for c in ("timestamp", "lat", "lon", "mmsi", "object_id")}
-    if "object_id" in df.columns:     # detections and structures: <source>:<id>, a line-based id when empty
-        ident = _text(col("object_id")).fillna((ctx.get("stem") or Path(ctx["raw_file"]).stem) + "-L" + pd.Series(raw_line, index=df.index).astype("string"))
-        object_id = (ctx["source"] + ":" + ident).astype("string")
-        id_bad = id_missing = pd.Series(False, index=df.index)
-    else:                             # AIS: mmsi:<n>
-        object_id = ("mmsi:" + mmsi.astype("string")).astype("string")
-        id_bad, id_missing = has["mmsi"] & mmsi.isna(), ~has["mmsi"]
+    return columns_to_result({c: df[c] for c in df.columns}, len(df), raw_line, raw, ctx, time_format=time_format,
+                             n_extra=n_extra, extra_quarantine=extra_quarantine)
+
+_STRINGS = {pa.string(): contracts.STRING, pa.large_string(): contracts.STRING, pa.int64(): pd.Int64Dtype()}
+
+def _const(v: str, n: int) -> pa.Array:
+    return pa.array([v], pa.string()).take(pa.array(np.zeros(n, np.int32)))
+
+def _values_text(a: pa.Array, idx: np.ndarray) -> list[str]:
+    "The written text of rows `idx` of a column (for quarantine details)."
+    return ["" if v is None else str(v) for v in _as_arrow(a).take(pa.array(idx, pa.int64())).to_pylist()]
+
+def columns_to_result(cols: dict, n: int, raw_line, raw, ctx: dict, *, time_format: str | None = None,
+                      n_extra: int = 0, extra_quarantine: pd.DataFrame | None = None) -> ReadResult:
+    """`frame_to_result` over columns (Arrow arrays straight from the CSV parser, or pandas Series): every value parsed and
+    checked in Arrow and NumPy, no Python object per row. A row is quarantined with the first reason that applies:
+    the timestamp is empty, unparseable, an impossible calendar date or outside 1677-2262 (`bad_timestamp`); lat/lon is empty
+    (`no_position`) or not a finite number (`bad_number`); the MMSI is empty, not a whole number, negative or above 2^30-1
+    (`bad_mmsi`); the IMO is not a whole number >= 0 (`bad_number`). An optional number that is not a finite number
+    (SOG `abc`, `inf`) is set missing and counted in `counts["nulled.<field>"]`."""
+    raw_line = np.asarray(raw_line, dtype=np.int64)
+    empty = lambda: pa.nulls(n, pa.string())
+    col = lambda c: _as_arrow(cols[c]) if c in cols else empty()
+    ns, tcode = _time_values(col("timestamp"), time_format) if n else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    t_present = np.ones(n, bool)
+    if n and (tcode != _OK).any():                   # an empty cell is missing, not unparseable
+        a = col("timestamp")
+        if pa.types.is_string(a.type) or pa.types.is_large_string(a.type):
+            import pyarrow.compute as pc
+            t_present = np.asarray(pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(a), ""), False))
+        elif pa.types.is_floating(a.type): t_present = _numbers(a)[1]
+        else: t_present = np.asarray(a.is_valid())
+    lat, has_lat, bad_lat = _numbers(col("lat"))
+    lon, has_lon, bad_lon = _numbers(col("lon"))
+    ais = "object_id" not in cols
+    if ais:
+        mmsi, has_mmsi, bad_mmsi = _integers(col("mmsi"), 0, MMSI_MAX)
+        id_missing, id_bad = ~has_mmsi, bad_mmsi
+    else:
+        mmsi, has_mmsi, bad_mmsi = _integers(col("mmsi"), 0, MMSI_MAX) if "mmsi" in cols else (np.zeros(n, np.int64), np.zeros(n, bool), np.zeros(n, bool))
+        id_missing = id_bad = np.zeros(n, bool)
+    imo_bad = np.zeros(n, bool)
+    if "imo" in cols and n: imo_bad = _distinct(col("imo"), lambda u: _imo_checked(u)[1])
     checks = [  # (mask, reason, detail, failing column)
-        (~has["timestamp"], Reason.BAD_TIMESTAMP, "timestamp is empty", None),
-        (ts.isna(), Reason.BAD_TIMESTAMP, "unparseable timestamp", "timestamp"),
-        (~has["lat"] | ~has["lon"], Reason.NO_POSITION, "lat/lon is empty", None),
-        (lat.isna() | lon.isna(), Reason.BAD_NUMBER, "unparseable lat/lon", "lat"),
+        (~t_present, Reason.BAD_TIMESTAMP, "timestamp is empty", None),
+        (tcode == _UNPARSEABLE, Reason.BAD_TIMESTAMP, _TIME_PROBLEM[_UNPARSEABLE], "timestamp"),
+        (tcode == _IMPOSSIBLE, Reason.BAD_TIMESTAMP, _TIME_PROBLEM[_IMPOSSIBLE], "timestamp"),
+        (tcode == _OUT_OF_RANGE, Reason.BAD_TIMESTAMP, _TIME_PROBLEM[_OUT_OF_RANGE], "timestamp"),
+        (~has_lat | ~has_lon, Reason.NO_POSITION, "lat/lon is empty", None),
+        (bad_lat | bad_lon, Reason.BAD_NUMBER, "lat/lon is not a finite number", "latlon"),
         (id_missing, Reason.BAD_MMSI, "mmsi is empty", None),
-        (id_bad, Reason.BAD_MMSI, "unparseable mmsi", "mmsi"),
+        (id_bad, Reason.BAD_MMSI, f"mmsi is not a whole number in 0..{MMSI_MAX}", "mmsi"),
+        (imo_bad, Reason.BAD_NUMBER, "imo is not a whole number >= 0", "imo"),
     ]
-    bad = pd.Series(False, index=df.index)
+    bad = np.zeros(n, bool)
     qs = [extra_quarantine] if extra_quarantine is not None and len(extra_quarantine) else []
     for mask, reason, detail, c in checks:
-        m = (mask & ~bad).to_numpy()
+        m = mask & ~bad
         if m.any():
-            det = pd.Series(detail, index=df.index)[m]
-            if c is not None: det = det + ": " + col(c)[m].astype("str")
-            qs.append(_quarantine(ctx, raw_line[m], [reason]*int(m.sum()), det.tolist(),
+            idx = np.flatnonzero(m)
+            if c == "latlon": det = [f"{detail}: {a} {b}" for a, b in zip(_values_text(col("lat"), idx), _values_text(col("lon"), idx))]
+            elif c is not None: det = [f"{detail}: {v}" for v in _values_text(col(c), idx)]
+            else: det = [detail] * len(idx)
+            qs.append(_quarantine(ctx, raw_line[m], [reason] * len(idx), det,
                                   raw(m) if callable(raw) else pd.Series(raw, dtype="object")[m].tolist()))
         bad |= mask
-    ok = (~bad).to_numpy()
+    ok = ~bad
     every = bool(ok.all())
-    sel = lambda x: x if every else x[ok]            # most chunks have no bad row: no copies
-    idx = sel(df.index)
-    const = lambda v: pd.Series(pd.array(pa.array([v], pa.large_string()).take(pa.array(np.zeros(len(idx), np.int32))), dtype="string"), index=idx)
-    pos = pd.DataFrame({
-        "source": const(ctx["source"]), "object_id": sel(object_id), "mmsi": sel(mmsi), "timestamp": sel(ts),
-        "lat": sel(lat), "lon": sel(lon),
-        **{c: sel(_num(col(c))) for c in ("sog", "cog", "heading", "rot")},
-        "nav_status": sel(_codes(col("nav_status"), cleaning.nav_status_code)),
-        "object_type": sel(_object_type(col("object_type"))) if "object_type" in df.columns else const(ctx.get("object_type", "vessel")),
-        "raw_file": const(ctx["raw_file"]), "raw_line": pd.Series(sel(raw_line), index=idx)}, copy=False)
-    statics = _statics(df[ok], pos, col, ok)
+    keep = np.arange(n) if every else np.flatnonzero(ok)
+    sel = (lambda x: x) if every else (lambda x: x[keep])
+    k = len(keep)
+    counts = {}
+    def optional(c):
+        if c not in cols: return pa.nulls(k, pa.float64())
+        x, _, b = _numbers(col(c))
+        nb = int(sel(b).sum())
+        if nb: counts[f"nulled.{c}"] = nb
+        return pa.array(sel(x), pa.float64(), from_pandas=True)
+    if ais:
+        codes, uniq = pd.factorize(sel(mmsi))          # "mmsi:<n>" built once per vessel
+        ids = pa.array(["mmsi:" + str(int(u)) for u in uniq], pa.string()).take(pa.array(codes.astype(np.int32)))
+        mm = pa.array(sel(mmsi), pa.int64())
+    else:
+        import pyarrow.compute as pc
+        ident = col("object_id")
+        ident = pc.utf8_trim_whitespace(ident if pa.types.is_string(ident.type) else ident.cast(pa.string()))
+        line_ids = pc.binary_join_element_wise(pa.scalar((ctx.get("stem") or Path(ctx["raw_file"]).stem) + "-L"),
+                                               pa.array(raw_line).cast(pa.string()), "")
+        ident = pc.if_else(pc.fill_null(pc.not_equal(ident, ""), False), ident, line_ids)
+        ids = pc.binary_join_element_wise(pa.scalar(ctx["source"] + ":"), ident, "")
+        ids = ids if every else ids.take(pa.array(keep))
+        mm = pa.array(sel(mmsi), pa.int64(), mask=~sel(has_mmsi & ~bad_mmsi))
+    if "nav_status" in cols:
+        nav, nav_ok = _code_values(col("nav_status"), cleaning.nav_status_code)
+        nav = pa.array(sel(nav), pa.int64(), mask=~sel(nav_ok))
+    else: nav = pa.nulls(k, pa.int64())
+    if "object_type" in cols:
+        otype = _distinct(col("object_type"), lambda u: _object_type(u).to_numpy(dtype=object))
+        otype = pa.array(sel(otype), pa.string())
+    else: otype = _const(ctx.get("object_type", "vessel"), k)
+    table = pa.table({
+        "source": _const(ctx["source"], k), "object_id": ids, "mmsi": mm,
+        "timestamp": pa.array(sel(ns), pa.int64()).cast(pa.timestamp("ns", "UTC")),
+        "lat": pa.array(sel(lat)), "lon": pa.array(sel(lon)),
+        **{c: optional(c) for c in ("sog", "cog", "heading", "rot")},
+        "nav_status": nav, "object_type": otype, "raw_file": _const(ctx["raw_file"], k), "raw_line": pa.array(sel(raw_line))})
+    pos = table.to_pandas(types_mapper=_STRINGS.get)
+    statics = _statics(cols, col, keep, pos, counts) if k else pd.DataFrame()
     quarantine = (pd.concat(qs, ignore_index=True).sort_values("raw_line", kind="stable", ignore_index=True)
                   if qs else pd.DataFrame())
     shape = lambda d, schema: conform(d, schema) if len(d) else contracts.empty(schema)
-    return ReadResult(shape(pos, POSITIONS), shape(statics, STATICS), shape(quarantine, QUARANTINE), n + n_extra)
+    return ReadResult(shape(pos, POSITIONS), shape(statics, STATICS), shape(quarantine, QUARANTINE), n + n_extra, counts)
 
-def _statics(df, pos, col, ok) -> pd.DataFrame:
+def _first_distinct(arrays: list, rows: np.ndarray) -> np.ndarray:
+    "Positions in `rows` of the first row of each distinct combination of `arrays` (compared in Arrow: runs first, then hashing the run starts)."
+    import pyarrow.compute as pc
+    whole = len(rows) == len(arrays[0]) and (len(rows) == 0 or (rows[0] == 0 and rows[-1] == len(rows) - 1))
+    sub = arrays if whole else [a.take(pa.array(rows)) for a in arrays]
+    m = len(rows)
+    change = np.zeros(m, bool)
+    if m: change[0] = True
+    for a in sub:                                    # a row equal to the one before it is never a new combination
+        if m < 2: break
+        x, y = a.slice(1), a.slice(0, m - 1)
+        same = pc.or_kleene(pc.fill_null(pc.equal(x, y), False), pc.and_(pc.is_null(x), pc.is_null(y)))
+        change[1:] |= ~np.asarray(same)
+    cand = np.flatnonzero(change)
+    key = np.zeros(len(cand), np.int64)
+    for a in sub:
+        d = pc.dictionary_encode(a.take(pa.array(cand)))
+        c = np.asarray(d.indices.fill_null(-1), dtype=np.int64) + 1
+        key = pd.factorize(key * (len(d.dictionary) + 2) + c)[0].astype(np.int64)
+    return cand[~pd.Series(key).duplicated().to_numpy()]
+
+def _statics(cols: dict, col, keep: np.ndarray, pos: pd.DataFrame, counts: dict) -> pd.DataFrame:
     "One statics row per distinct static message in the chunk (a DMA file repeats them on every row)."
-    present = [c for c in STATIC_FIELDS if c in df.columns]
-    if not present or not len(pos): return pd.DataFrame()
-    # parse only the first row of each distinct (object, static cells): equal cells parse to equal fields
-    first = ~pd.DataFrame({"_id": pos["object_id"], **{c: df[c] for c in present}}, copy=False).duplicated().to_numpy()
-    rows = np.flatnonzero(ok)[first]                 # rows of the chunk to parse
-    sub = lambda c: col(c).iloc[rows].reset_index(drop=True)
-    pos = pos[first]
-    st = pd.DataFrame({c: pos[c] for c in ("source", "object_id", "object_type", "mmsi", "timestamp", "raw_file", "raw_line")})
+    present = [c for c in STATIC_FIELDS if c in cols]
+    if not present: return pd.DataFrame()
+    ident = pa.array(pos["mmsi"].to_numpy(np.int64, na_value=-1)) if "object_id" not in cols else pa.array(pos["object_id"].array)
+    every = len(keep) == len(_as_arrow(col(present[0])))
+    first = _first_distinct([ident] + [_as_arrow(col(c)) if every else _as_arrow(col(c)).take(pa.array(keep)) for c in present], np.arange(len(keep)))
+    rows = keep[first]                               # rows of the chunk to parse
+    sub = lambda c: pd.Series(_as_arrow(col(c)).take(pa.array(rows)).to_pandas(), dtype=object)
+    p = pos.iloc[first]
+    st = pd.DataFrame({c: p[c].to_numpy() for c in ("source", "object_id", "object_type", "mmsi", "timestamp", "raw_file", "raw_line")})
     if "imo" in present: st["imo"] = _imo(sub("imo")).to_numpy()
     for c in ("name", "callsign", "destination"):
         if c in present: st[c] = _text(sub(c)).to_numpy()
     if "kind" in present: st["ship_type_text"] = _text(sub("kind")).to_numpy()   # a structure's kind in words
     for c in ("length", "width", "draught"):
-        if c in present: st[c] = _num(sub(c)).to_numpy()
+        if c in present:
+            x, _, b = _numbers(sub(c))
+            b |= x < 0                                 # a negative size is not a size
+            if b.any(): counts[f"nulled.{c}"] = counts.get(f"nulled.{c}", 0) + int(b.sum())
+            st[c] = np.where(b, np.nan, x)
     if "ais_class" in present: st["ais_class"] = _ais_class(sub("ais_class")).to_numpy()
     if "ship_type" in present:
         raw_type = sub("ship_type")
-        st["ship_type"] = _codes(raw_type, cleaning.ship_type_code).to_numpy()
-        st["ship_type_text"] = _by_unique(raw_type, lambda u: _text(u).where(_int(u).isna())).astype("string").to_numpy()
+        code = _codes(raw_type.astype("string"), cleaning.ship_type_code)
+        out = code.notna() & ((code < 0) | (code > 255))          # the field holds 8 bits
+        if out.any(): counts["nulled.ship_type"] = counts.get("nulled.ship_type", 0) + int(out.sum())
+        st["ship_type"] = code.mask(out).to_numpy()
+        st["ship_type_text"] = _by_unique(raw_type.astype("string"), lambda u: _text(u).where(_int(u).isna())).astype("string").to_numpy()
     fields = [c for c in st.columns if c in STATIC_FIELDS]
     st = st[st[fields].notna().any(axis=1)]
     return st.drop_duplicates(subset=["object_id", *fields], keep="first")
@@ -399,15 +751,28 @@ def _sniff_sep(header: str) -> str:
     counts = {sep: header.count(sep) for sep in (",", ";", "\t", "|")}
     return max(counts, key=counts.get) if max(counts.values()) else ","
 
+def _first_line(f, limit: int = 1 << 20) -> bytes:
+    "The first line of a binary stream, ended by `\\n`, `\\r\\n` or a lone `\\r` (old Mac files), without its ending."
+    buf = b""
+    while len(buf) < limit:
+        b = f.read(65536)
+        if not b: break
+        buf += b
+        if re.search(rb"[\r\n]", buf): break
+    return re.split(rb"\r\n|\r|\n", buf[:limit], maxsplit=1)[0]
+
 def read_header(path) -> tuple[list[str], str]:
     "The header fields and delimiter of a delimited text file (plain or compressed); one-line error if it is empty or not text."
     p = archive_members(path)[0]
-    with p.open() as f: first = f.readline()
+    with p.open() as f: first = _first_line(f)
     if not first.strip(): raise OceanguardError(f"{p}: file is empty (no header line)")
-    try: line = first.decode("utf-8-sig").rstrip("\r\n")
+    try:
+        line = first.decode("utf-8-sig")
+        if "\x00" in line: raise UnicodeDecodeError("utf-8", first, 0, 1, "NUL byte: binary data")
     except UnicodeDecodeError: raise OceanguardError(f"{p}: header line is not UTF-8 text")
     sep = _sniff_sep(line)
-    return [h.strip() for h in next(csv.reader([line], delimiter=sep))], sep
+    try: return [h.strip() for h in next(csv.reader([line], delimiter=sep))], sep
+    except csv.Error as e: raise OceanguardError(f"{p}: header line is not a CSV header ({e})") from None
 
 def _per_line(buf: np.ndarray, byte: int, bounds: np.ndarray) -> np.ndarray:
     "How many times `byte` occurs in each line of `buf` (lines delimited by the increasing offsets `bounds`)."
@@ -417,44 +782,49 @@ def _per_line(buf: np.ndarray, byte: int, bounds: np.ndarray) -> np.ndarray:
 def _decode(line: bytes) -> str:
     return line.decode("utf-8", "backslashreplace").rstrip("\r\n")
 
-def _arrow_block(body: bytes, header: list[str], sep: str, text_columns: list[str], usecols) -> pd.DataFrame | None:
-    "The rows of `body` parsed by Arrow's multi-threaded CSV reader, typed like pandas' C parser would; None when it cannot be sure."
-    import pyarrow as pa, pyarrow.csv as pcsv
-    if len(set(header)) != len(header): return None
-    cols = [c for c in header if usecols is None or c in usecols]
-    try:
-        tbl = pcsv.read_csv(io.BytesIO(body), read_options=pcsv.ReadOptions(column_names=header, block_size=1 << 24),
-                            parse_options=pcsv.ParseOptions(delimiter=sep, quote_char='"', newlines_in_values=False),
-                            convert_options=pcsv.ConvertOptions(column_types={c: pa.string() for c in text_columns if c in cols},
-                                                                include_columns=cols, null_values=[""], strings_can_be_null=True,
-                                                                quoted_strings_can_be_null=True))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError): return None
-    out = {}
-    for c in cols:
-        a, t = tbl.column(c), tbl.column(c).type
-        if pa.types.is_null(t): out[c] = pd.Series(np.full(len(a), np.nan), dtype="str" if c in text_columns else "float64")
-        elif pa.types.is_string(t) or pa.types.is_large_string(t): out[c] = pd.Series(a.to_pandas(types_mapper={t: pd.StringDtype("pyarrow", na_value=np.nan)}.get))
-        elif pa.types.is_int64(t) or pa.types.is_float64(t): out[c] = a.to_pandas()
-        else: return None                            # booleans, dates: pandas' own inference decides
-    return pd.DataFrame(out, copy=False)
+def _lf_blocks(f, block: int = 1 << 24) -> Iterator[bytes]:
+    "The bytes of a binary stream with every line ending (`\\r\\n`, lone `\\r`, `\\n`, mixed) made `\\n`, block by block, in bounded memory."
+    carry = b""
+    while True:
+        b = f.read(block)
+        if not b:
+            if carry: yield b"\n"                     # a lone \r at the very end
+            return
+        b = carry + b
+        carry = b""
+        if b"\r" in b:
+            if b.endswith(b"\r"): b, carry = b[:-1], b"\r"   # its \n may start the next block
+            b = b.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        if b: yield b
 
 def _line_blocks(f, chunksize: int, block: int = 1 << 24):
-    "Yield `(bytes, line start offsets + end)` of up to `chunksize` lines (ending in `\\n`, the last maybe not) from a binary file."
-    rest, eof = b"", False
-    while True:
-        parts, have = [rest], rest.count(b"\n")
-        while have < chunksize and not eof:
-            b = f.read(block)
-            if not b: eof = True
-            else: parts.append(b); have += b.count(b"\n")
-        data = b"".join(parts) if len(parts) > 1 else rest
-        if not data: return
-        nl = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
-        cut = int(nl[chunksize - 1]) + 1 if len(nl) >= chunksize else len(data)
-        blob, rest = (data, b"") if cut == len(data) else (data[:cut], data[cut:])
-        ends = nl[:chunksize] + 1
+    "Yield `(bytes, line start offsets + end)` of up to `chunksize` lines (ending in `\\n`, the last maybe not) from a binary file; any line ending counts."
+    for blob, n in _line_chunks(_lf_blocks(f, block), chunksize):
+        nl = np.flatnonzero(np.frombuffer(blob, np.uint8) == 10)
+        ends = nl + 1
         if not len(ends) or ends[-1] != len(blob): ends = np.r_[ends, len(blob)]
         yield blob, np.r_[0, ends]
+
+def _line_chunks(blocks: Iterator[bytes], chunksize: int) -> Iterator[tuple[bytes, int]]:
+    "Re-cut `\\n`-ended blocks into pieces of `chunksize` lines (the last maybe fewer or unended), with their line count."
+    rest, eof = b"", False
+    while True:
+        parts, counts = [rest], [rest.count(b"\n")]
+        while sum(counts) < chunksize and not eof:
+            b = next(blocks, None)
+            if b is None: eof = True
+            else: parts.append(b); counts.append(b.count(b"\n"))
+        if sum(counts) < chunksize or (eof and sum(counts) == chunksize):
+            data = b"".join(parts)
+            if data: yield data, sum(counts) + (0 if data.endswith(b"\n") else 1)
+            if eof: return
+            rest = b""; continue
+        cum = np.cumsum(counts)
+        j = int(np.searchsorted(cum, chunksize))     # the part holding the chunksize-th line end: search there only
+        k = chunksize - (int(cum[j - 1]) if j else 0)
+        at = int(np.flatnonzero(np.frombuffer(parts[j], np.uint8) == 10)[k - 1]) + 1
+        rest = parts[j][at:] + b"".join(parts[j + 1:])
+        yield b"".join(parts[:j] + [parts[j][:at]]), chunksize
 
 class _Lines:
     "The lines of a block as a read-only sequence of bytes (sliced only when asked for)."
@@ -465,64 +835,140 @@ class _Lines:
         return self.blob[self.bounds[i]:self.bounds[i + 1]]
     def __iter__(self): return (self[i] for i in range(len(self)))
 
+def _bounds(blob: bytes) -> np.ndarray:
+    nl = np.flatnonzero(np.frombuffer(blob, np.uint8) == 10)
+    ends = nl + 1
+    if not len(ends) or ends[-1] != len(blob): ends = np.r_[ends, len(blob)]
+    return np.r_[0, ends]
+
+def _valid_utf8(blob: bytes) -> bool:
+    if not len(blob) or int(np.frombuffer(blob, np.uint8).max()) < 0x80: return True   # ASCII: no decoding needed
+    try: blob.decode("utf-8"); return True
+    except UnicodeDecodeError: return False
+
+def _arrow_table(body: bytes, header: list[str], sep: str, cols: list[int], on_invalid=None):
+    "Columns `cols` (by position) of `body` parsed by Arrow's multi-threaded CSV reader, every value as text (`c<i>` names); empty cells are null."
+    import pyarrow.csv as pcsv
+    names = [f"c{i}" for i in range(len(header))]
+    return pcsv.read_csv(io.BytesIO(body), read_options=pcsv.ReadOptions(column_names=names, block_size=1 << 22),
+                         parse_options=pcsv.ParseOptions(delimiter=sep, quote_char='"', newlines_in_values=False,
+                                                         invalid_row_handler=on_invalid),
+                         convert_options=pcsv.ConvertOptions(column_types={names[i]: pa.string() for i in cols},
+                                                             include_columns=[names[i] for i in cols], null_values=[""],
+                                                             strings_can_be_null=True, quoted_strings_can_be_null=True))
+
+def _text_table(p: Input, chunksize: int, ctx: dict, usecols: Iterable[str] | None = None):
+    """Yield `(table, raw_line, raw, rejected, n_rejected)` per chunk of `chunksize` lines: the good rows' `usecols` (all columns
+    when None) as Arrow text columns named as in the header (the first of equal names), their line numbers, `raw(mask)` the raw
+    text of selected rows, and a quarantine frame of the lines with invalid UTF-8 or the wrong number of fields.
+    The usual chunk (valid UTF-8, no blank or malformed line) is parsed by Arrow in one pass; any other takes the line-by-line road."""
+    header, sep = read_header(p)
+    want = list(dict.fromkeys(header if usecols is None else [c for c in usecols if c in header]))
+    cols = [header.index(c) for c in want]
+    nf = len(header)
+    lineno = 2
+    with p.open() as f:
+        blocks = _lf_blocks(f)
+        first = next(blocks, b"")
+        cut = first.find(b"\n")
+        while cut < 0:                               # a header longer than a block
+            more = next(blocks, None)
+            if more is None: first, cut = first + b"\n", len(first)
+            else: first += more; cut = first.find(b"\n")
+        def rest():
+            if len(first) > cut + 1: yield first[cut + 1:]
+            yield from blocks
+        for blob, n in _line_chunks(rest(), chunksize):
+            numbers = np.arange(lineno, lineno + n)
+            lineno += n
+            fast = not blob.startswith(b"\n") and b"\n\n" not in blob and _valid_utf8(blob)
+            tbl = None
+            if fast:
+                invalid = []
+                try:
+                    tbl = _arrow_table(blob, header, sep, cols, lambda row: invalid.append(row) or "skip")
+                    if invalid or tbl.num_rows != n: tbl = None
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError): tbl = None
+            if tbl is not None:
+                memo = {}
+                def raw(m, blob=blob, memo=memo, numbers=numbers):
+                    if "b" not in memo: memo["b"] = _Lines(blob, _bounds(blob))
+                    return [_decode(memo["b"][i]) for i in np.flatnonzero(np.asarray(m))]
+                yield (tbl.rename_columns(want), numbers, raw, _quarantine(ctx, [], [], [], []), 0)
+                continue
+            yield _slow_chunk(blob, header, sep, cols, want, nf, numbers, ctx)
+
+def _slow_chunk(blob: bytes, header, sep, cols, want, nf, numbers, ctx):
+    "One chunk with blank, malformed or non-UTF-8 lines: every line checked on its own, the good ones parsed together."
+    chunk = _Lines(blob, _bounds(blob))
+    n = len(chunk)
+    buf = np.frombuffer(blob, np.uint8)
+    sep_b = ord(sep)
+    # field count = separators + 1, counted on bytes (separators are ASCII, never inside a UTF-8 sequence)
+    counts = _per_line(buf, sep_b, chunk.bounds) + 1
+    keep = np.ones(n, bool)
+    for i in np.flatnonzero(counts == 1): keep[i] = bool(chunk[i].strip())   # blank lines
+    if b'"' in blob:
+        for i in np.flatnonzero(_per_line(buf, 34, chunk.bounds)):            # quotes: let csv count
+            counts[i] = len(next(csv.reader([_decode(chunk[i])], delimiter=sep)))
+    bad_bytes = np.zeros(n, bool)
+    if not _valid_utf8(blob):
+        for i, b in enumerate(chunk):
+            try: b.decode("utf-8")
+            except UnicodeDecodeError: bad_bytes[i] = True
+    wrong = keep & ~bad_bytes & (counts != nf)
+    truncated = np.zeros(n, bool)
+    truncated[-1] = not chunk[-1].endswith(b"\n") and wrong[-1] and counts[-1] < nf   # the file ends mid-row
+    rej = keep & (bad_bytes | wrong)
+    reasons = np.where(bad_bytes, Reason.NON_UTF8, np.where(truncated, Reason.TRUNCATED_LINE, Reason.WRONG_FIELD_COUNT))
+    details = np.where(bad_bytes[rej], "line is not valid UTF-8", "expected " + str(nf) + " fields, got " + counts[rej].astype(str))
+    rejected = _quarantine(ctx, numbers[rej], reasons[rej], details, [_decode(chunk[i]) for i in np.flatnonzero(rej)])
+    good = np.flatnonzero(keep & ~rej)
+    tbl = None
+    if len(good):
+        line_of = np.repeat(np.arange(n), np.diff(chunk.bounds))   # each byte's line: the good lines' bytes in one step
+        mask = np.zeros(n, bool); mask[good] = True
+        body = buf[mask[line_of]].tobytes()
+        if not body.endswith(b"\n"): body += b"\n"
+        try:
+            tbl = _arrow_table(body, header, sep, cols)
+            if tbl.num_rows != len(good): tbl = None
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError): tbl = None
+        if tbl is None:                              # a quote the byte count did not see: the csv module, line by line
+            rows = [next(csv.reader([_decode(chunk[i])], delimiter=sep)) for i in good]
+            tbl = pa.table({f"c{j}": pa.array([r[j] if j < len(r) and r[j] != "" else None for r in rows], pa.string()) for j in cols})
+        tbl = tbl.rename_columns(want)
+    else: tbl = pa.table({c: pa.array([], pa.string()) for c in want})
+    raw = (lambda good: lambda m: [_decode(chunk[i]) for i in good[np.asarray(m)]])(good)
+    return tbl, numbers[good], raw, rejected, int(rej.sum())
+
+def _typed_frame(tbl: pa.Table, text_columns: Iterable[str]) -> pd.DataFrame:
+    "A pandas frame of a text table: `text_columns` and columns that are not all numbers stay text; the others become int64 or float64."
+    import pyarrow.compute as pc
+    out = {}
+    for c in tbl.column_names:
+        a = _as_arrow(tbl.column(c))
+        if c not in text_columns:
+            for t in (pa.int64(), pa.float64()):
+                try: out[c] = pc.cast(a, t).to_pandas(); break
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError): pass
+        if c not in out: out[c] = pd.Series(a.to_pandas(types_mapper={a.type: pd.StringDtype("pyarrow", na_value=np.nan)}.get))
+        if pa.types.is_null(a.type) or (a.null_count == len(a) and c not in text_columns): out[c] = pd.Series(np.full(len(a), np.nan))
+    return pd.DataFrame(out, copy=False) if out else pd.DataFrame(index=range(tbl.num_rows))
+
 def csv_chunks(path, chunksize: int = DEFAULT_CHUNKSIZE, ctx: dict | None = None, text_columns: Iterable[str] = (),
                usecols: Iterable[str] | None = None):
     """Yield `(frame, raw_line, raw, rejected, n_rejected)` per chunk of a delimited text file (or one `Input` of an archive, decompressed as a stream).
 
-    `frame` holds the good rows under the header's names (numbers parsed by pandas' C parser, `text_columns`
+    `frame` holds the good rows under the header's names (columns of numbers as numbers, `text_columns`
     kept as text, empty cells missing; only the `usecols` columns when given); `raw(mask)` gives the raw text of selected good rows;
-    `rejected` is a quarantine frame for lines with invalid UTF-8 or the wrong number of fields. Blank lines are skipped."""
+    `rejected` is a quarantine frame for lines with invalid UTF-8 or the wrong number of fields. Blank lines are skipped.
+    Line endings may be `\\n`, `\\r\\n`, a lone `\\r` or a mix."""
     p = as_input(path)
-    header, sep = read_header(p)
     ctx = ctx or {"source": "csv", "raw_file": p.name, "stem": p.stem}
-    nf, sep_b = len(header), ord(sep)
-    dtypes = {c: "str" for c in text_columns if c in header}
-    usecols = None if usecols is None else set(usecols)
-    lineno = 2
-    with p.open() as f:
-        f.readline()
-        for blob, bounds in _line_blocks(f, chunksize):
-            chunk = _Lines(blob, bounds)
-            n = len(chunk)
-            numbers = np.arange(lineno, lineno + n)
-            lineno += n
-            buf = np.frombuffer(blob, np.uint8)
-            # field count = separators + 1, counted on bytes (separators are ASCII, never inside a UTF-8 sequence)
-            counts = _per_line(buf, sep_b, bounds) + 1
-            keep = np.ones(n, bool)
-            for i in np.flatnonzero(counts == 1): keep[i] = bool(chunk[i].strip())   # rare: blank lines
-            if b'"' in blob:
-                for i in np.flatnonzero(_per_line(buf, 34, bounds)):                  # rare: quotes, let csv count
-                    counts[i] = len(next(csv.reader([_decode(chunk[i])], delimiter=sep)))
-            bad_bytes = np.zeros(n, bool)
-            try: blob.decode("utf-8")
-            except UnicodeDecodeError:
-                for i, b in enumerate(chunk):
-                    try: b.decode("utf-8")
-                    except UnicodeDecodeError: bad_bytes[i] = True
-            wrong = keep & ~bad_bytes & (counts != nf)
-            truncated = np.zeros(n, bool)
-            truncated[-1] = not chunk[-1].endswith(b"\n") and wrong[-1] and counts[-1] < nf   # the file ends mid-row
-            rej = keep & (bad_bytes | wrong)
-            reasons = np.where(bad_bytes, Reason.NON_UTF8, np.where(truncated, Reason.TRUNCATED_LINE, Reason.WRONG_FIELD_COUNT))
-            details = np.where(bad_bytes[rej], "line is not valid UTF-8",
-                               "expected " + str(nf) + " fields, got " + counts[rej].astype(str))
-            rejected = _quarantine(ctx, numbers[rej], reasons[rej], details, [_decode(chunk[i]) for i in np.flatnonzero(rej)])
-            good = np.flatnonzero(keep & ~rej)
-            body = blob if len(good) == n else b"".join([chunk[i] for i in good])
-            if len(good):
-                frame = _arrow_block(body, header, sep, list(dtypes), usecols)
-                if frame is None or len(frame) != len(good):
-                    frame = pd.read_csv(io.BytesIO(body), sep=sep, header=None, names=header, dtype=dtypes or None,
-                                        keep_default_na=False, na_values=[""], skip_blank_lines=False, engine="c",
-                                        quotechar='"', encoding="utf-8", low_memory=False)
-                if len(frame) != len(good):   # a quote spanning lines fooled the parser: go line by line
-                    frame = pd.DataFrame([next(csv.reader([_decode(chunk[i])], delimiter=sep)) for i in good], columns=header)
-                    frame = frame.replace("", np.nan)
-            else:
-                frame = pd.DataFrame({c: pd.Series(dtype="str") for c in header})
-            raw = (lambda good: lambda m: [_decode(chunk[i]) for i in good[np.asarray(m)]])(good)
-            yield frame, numbers[good], raw, rejected, int(rej.sum())
+    text_columns = set(text_columns)
+    for tbl, numbers, raw, rejected, n_rej in _text_table(p, chunksize, ctx, usecols):
+        yield _typed_frame(tbl, text_columns), numbers, raw, rejected, n_rej
 
 # %% ../nbs/03_readers.ipynb #3f482b01
 ALIASES = {  # canonical field -> known column names (normalised with `_norm`), first match wins
@@ -593,14 +1039,14 @@ def require(mapping: dict, required: Iterable[str], found: list[str], path, what
 # %% ../nbs/03_readers.ipynb #f7c06fea
 def _iter_delimited(path, mapping_for, source: str | None, default: str, chunksize: int, time_format: str | None = None,
                     constants: dict | None = None) -> Iterator[ReadResult]:
-    "Each data stream of `path` (see `archive_members`) in turn; `mapping_for(header, input)` maps its columns."
+    "Each data stream of `path` (see `archive_members`) in turn; `mapping_for(header, input)` maps its columns; parsed in Arrow."
     for p in archive_members(path):
         header, _ = read_header(p)
         mapping, ctx = mapping_for(header, p), _ctx(p, source, default)
-        for frame, numbers, raw, rejected, n_rej in csv_chunks(p, chunksize, ctx, _text_columns(mapping), mapping.values()):
-            df = pd.DataFrame({k: frame[v] for k, v in mapping.items()})
-            for k, v in (constants or {}).items(): df[k] = v
-            yield frame_to_result(df, numbers, raw, ctx, time_format=time_format, n_extra=n_rej, extra_quarantine=rejected)
+        for tbl, numbers, raw, rejected, n_rej in _text_table(p, chunksize, ctx, mapping.values()):
+            cols = {k: tbl.column(v) for k, v in mapping.items()}
+            for k, v in (constants or {}).items(): cols[k] = _const(v, tbl.num_rows)
+            yield columns_to_result(cols, tbl.num_rows, numbers, raw, ctx, time_format=time_format, n_extra=n_rej, extra_quarantine=rejected)
 
 TEXT_FIELDS = ("timestamp", "object_id", "name", "callsign", "destination", "kind", "valid_from", "object_type", "ship_type_text")
 
@@ -677,12 +1123,23 @@ def _geo_batches(p: Path, chunksize: int, layer=None):
         with pyogrio.open_arrow(p, layer=layer, batch_size=chunksize, use_pyarrow=True) as (meta, reader):
             gcol = meta.get("geometry_name") or "wkb_geometry"
             for b in reader:
-                df = b.to_pandas()
+                df = _valid_text(b).to_pandas()
                 gname = gcol if gcol in df.columns else next((c for c in df.columns if c in ("geometry", "wkb_geometry")), None)
                 geom = df[gname].to_numpy() if gname else np.full(len(df), None, object)
                 yield df.drop(columns=[gname] if gname else []), geom, meta.get("crs")
     except pyogrio.errors.DataSourceError as e:
         raise OceanguardError(f"{p.name}: cannot read as a vector layer: {str(e).splitlines()[0]}")
+
+def _valid_text(b: pa.RecordBatch) -> pa.RecordBatch:
+    "The batch with the bytes of damaged text attributes that are not UTF-8 replaced by U+FFFD (GDAL hands them over unchecked)."
+    cols = []
+    for a in b.columns:
+        if pa.types.is_string(a.type) or pa.types.is_large_string(a.type):
+            try: a.validate(full=True)
+            except pa.ArrowInvalid:
+                a = pa.array([None if v is None else v.decode("utf-8", "replace") for v in a.cast(pa.binary()).to_pylist()], pa.string())
+        cols.append(a)
+    return pa.RecordBatch.from_arrays(cols, names=b.schema.names)
 
 def _points(wkb: np.ndarray, crs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "lat, lon (EPSG:4326) and a 'not a point' mask from WKB geometries."
@@ -759,10 +1216,10 @@ def iter_detections(path, chunksize: int = DEFAULT_CHUNKSIZE, source: str | None
         header, _ = read_header(p)
         mapping = match_columns(header, columns, fields=_DETECTION_FIELDS)
         require(mapping, ["timestamp", "lat", "lon"], header, p, "not a detections file", columns)
-        for frame, numbers, raw, rejected, n_rej in csv_chunks(p, chunksize, ctx, _text_columns(mapping)):
-            df = pd.DataFrame({k: frame[v] for k, v in mapping.items()})
-            if "object_id" not in df: df["object_id"] = None   # -> <source>:<file stem>-L<line>
-            yield frame_to_result(df, numbers, raw, ctx, n_extra=n_rej, extra_quarantine=rejected)
+        for tbl, numbers, raw, rejected, n_rej in _text_table(p, chunksize, ctx, mapping.values()):
+            cols = {k: tbl.column(v) for k, v in mapping.items()}
+            if "object_id" not in cols: cols["object_id"] = pa.nulls(tbl.num_rows, pa.string())   # -> <source>:<file stem>-L<line>
+            yield columns_to_result(cols, tbl.num_rows, numbers, raw, ctx, n_extra=n_rej, extra_quarantine=rejected)
 
 _DETECTION_FIELDS = ["timestamp", "lat", "lon", "length", "width", "sog", "cog", "heading", "object_id"]
 
@@ -795,8 +1252,8 @@ def iter_structures(path, chunksize: int = DEFAULT_CHUNKSIZE, source: str | None
         header, _ = read_header(p)
         mapping = match_columns(header, columns, fields=_STRUCTURE_FIELDS)
         require(mapping, ["object_id", "lat", "lon"], header, p, "not a structures file", columns)
-        for frame, numbers, raw, rejected, n_rej in csv_chunks(p, chunksize, ctx, _text_columns(mapping)):
-            df = _structure_frame(pd.DataFrame({k: frame[v] for k, v in mapping.items()}))
+        for tbl, numbers, raw, rejected, n_rej in _text_table(p, chunksize, ctx, mapping.values()):
+            df = _structure_frame(pd.DataFrame({k: tbl.column(v).to_pandas() for k, v in mapping.items()}, index=range(tbl.num_rows)))
             yield frame_to_result(df, numbers, raw, ctx, n_extra=n_rej, extra_quarantine=rejected)
 
 def read_structures(path, chunksize: int = DEFAULT_CHUNKSIZE, source: str | None = None,
@@ -836,9 +1293,10 @@ def _detect_one(p: Input) -> str:
     if not head.strip(): raise OceanguardError(f"{p}: file is empty")
     if _NMEA.search(head): return "nmea"
     if b"\x00" in head[:4096]: raise OceanguardError(f"{p}: unknown format (binary content, not DMA, NOAA, NMEA, CSV, a vector file or a .gz/.bz2/.xz/.zip of one)")
-    first = head.split(b"\n", 1)[0].decode("utf-8-sig", "replace").strip()
+    first = re.split(rb"\r\n|\r|\n", head, maxsplit=1)[0].decode("utf-8-sig", "replace").strip()   # any line ending
     sep = _sniff_sep(first)
-    names = {_norm(h) for h in next(csv.reader([first], delimiter=sep))}
+    try: names = {_norm(h) for h in next(csv.reader([first], delimiter=sep))}
+    except csv.Error as e: raise OceanguardError(f"{p}: unknown format: first line {first[:80]!r} is not a CSV header ({e})") from None
     has = lambda field: bool(names & set(ALIASES[field]))
     if {"timestamp", "typeofmobile", "mmsi"} <= names: return "dma"
     if {"mmsi", "basedatetime"} <= names: return "noaa"
@@ -899,3 +1357,65 @@ def read_any(path, format: str | None = None, columns: str | dict | None = None,
              chunksize: int = DEFAULT_CHUNKSIZE) -> ReadResult:
     "Read any supported file whole (see `iter_any`)."
     return concat_results(iter_any(path, format, columns, source, chunksize))
+
+# %% ../nbs/03_readers.ipynb #cbace2fe
+@dataclass
+class CleanChunk:
+    """One chunk of a file read and cleaned: accepted `positions` (input order), `statics`, every quarantined row (the
+    reader's and the cleaner's) and `counts` (`input`, `accepted`, `quarantined`, `duplicates`, `other`, then
+    `quarantined.<reason>`, `nulled.<field>`, `invalid_mmsi`, `mmsi_30bit`)."""
+    positions: pd.DataFrame
+    statics: pd.DataFrame
+    quarantine: pd.DataFrame
+    counts: dict
+
+def _row_hash(pos: pd.DataFrame) -> np.ndarray:
+    "A 64-bit hash of each row over every positions column but `raw_file`/`raw_line` (text hashed once per distinct value)."
+    h = np.zeros(len(pos), np.uint64)
+    for c in POSITIONS.columns:
+        if c in ("raw_file", "raw_line") or c not in pos.columns: continue
+        s = pos[c]
+        if isinstance(s.dtype, pd.StringDtype):
+            codes, u = pd.factorize(s, use_na_sentinel=False)
+            hc = pd.util.hash_array(np.asarray(u, dtype=object))[codes]
+        elif isinstance(s.dtype, pd.DatetimeTZDtype): hc = pd.util.hash_array(s.array.asi8)
+        else: hc = pd.util.hash_array(s.to_numpy("float64", na_value=np.nan))
+        h = (h * np.uint64(1_000_003)) ^ hc
+    return h
+
+def iter_clean(path, format: str | None = None, columns: str | dict | None = None, source: str | None = None,
+               chunksize: int = DEFAULT_CHUNKSIZE, now=None) -> Iterator[CleanChunk]:
+    "Read and clean `path` chunk by chunk (see above): positions in input order, duplicates within the whole file dropped; `now` fixed once for the file."
+    now = pd.Timestamp.now(tz="UTC") if now is None else now
+    seen = []                                        # row hashes of the accepted rows of earlier chunks
+    chunks = iter_any(path, format=format, columns=columns, source=source, chunksize=chunksize)
+    nxt, k = next(chunks, None), 0
+    while nxt is not None:
+        rr, nxt = nxt, next(chunks, None)
+        k += 1
+        cr = cleaning.clean_positions(rr.positions, now=now, check=False, sort=False)
+        pos, n_dup = cr.positions, cr.counts["duplicates"]
+        if len(pos) and (k > 1 or nxt is not None):   # a file of one chunk has no other chunk to repeat
+            h = _row_hash(pos)
+            again = pd.Series(h).isin(np.concatenate(seen)).to_numpy() if seen else np.zeros(len(pos), bool)   # pandas hashes: ~30x NumPy's isin on uint64
+            if again.any():
+                pos = pos[~again].reset_index(drop=True); h = h[~again]; n_dup += int(again.sum())
+            if nxt is not None: seen.append(h)
+        if len(pos) and k == 1: validate(pos.head(5_000), POSITIONS, what="cleaned positions")   # the reader and the cleaner build the contract: checked once
+        q = [x for x in (rr.quarantine, cr.quarantine) if len(x)]
+        quarantine = conform(pd.concat(q, ignore_index=True), QUARANTINE) if q else contracts.empty(QUARANTINE)
+        counts = {"input": rr.n_input, "accepted": len(pos), "quarantined": len(quarantine), "duplicates": n_dup,
+                  "other": rr.n_input - len(rr.positions) - len(rr.quarantine)}
+        counts |= {f"quarantined.{k}": int(v) for k, v in quarantine["reason"].value_counts().sort_index().items()}
+        counts = _add_counts(counts, rr.counts, {k: v for k, v in cr.counts.items() if k.startswith("nulled.") or k in ("invalid_mmsi", "mmsi_30bit")})
+        assert counts["input"] == counts["accepted"] + counts["quarantined"] + counts["duplicates"] + counts["other"], counts
+        yield CleanChunk(pos, rr.statics, quarantine, counts)
+
+def read_clean(path, format: str | None = None, columns: str | dict | None = None, source: str | None = None,
+               chunksize: int = DEFAULT_CHUNKSIZE, now=None) -> CleanChunk:
+    "The whole of `iter_clean` in one `CleanChunk` (positions in input order)."
+    parts = list(iter_clean(path, format, columns, source, chunksize, now))
+    cat = lambda xs, schema: conform(pd.concat([x for x in xs if len(x)], ignore_index=True), schema) if any(len(x) for x in xs) else contracts.empty(schema)
+    return CleanChunk(cat([p.positions for p in parts], POSITIONS), cat([p.statics for p in parts], STATICS),
+                      cat([p.quarantine for p in parts], QUARANTINE),
+                      _add_counts(dict.fromkeys(("input", "accepted", "quarantined", "duplicates", "other"), 0), *(p.counts for p in parts)))

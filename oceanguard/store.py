@@ -33,7 +33,7 @@ __all__ = ['DEDUPE_KEY', 'DEFAULT_CHUNKSIZE', 'DEFAULT_ROW_GROUP', 'POSITIONS_DI
            'load_positions', 'scan_plan', 'ingest_main', 'write_samples', 'samples_main']
 
 # %% ../nbs/06_store.ipynb #5828f671
-DEDUPE_KEY = ["source", "object_id", "timestamp", "lat", "lon"]
+DEDUPE_KEY = [c for c in POSITIONS.columns if c not in ("raw_file", "raw_line")]   # rows that differ in any field are not duplicates (as in `cleaning`)
 DEFAULT_CHUNKSIZE = 200_000
 DEFAULT_ROW_GROUP = 65_536
 POSITIONS_DIR, OBJECTS_FILE, STATICS_FILE, QUARANTINE_FILE, MANIFEST_FILE = (
@@ -148,10 +148,10 @@ def load_statics(store) -> pd.DataFrame:
     return h
 
 # %% ../nbs/06_store.ipynb #26e42afd
-def _read_chunks(path: Path, fmt: str, columns, source, chunksize: int) -> Iterator:
-    "Stream `ReadResult` chunks from one file through the readers."
+def _read_chunks(path: Path, fmt: str, columns, source, chunksize: int, now=None) -> Iterator:
+    "Stream `CleanChunk`s of one file through `readers.iter_clean`: the one reading path `detect` uses too."
     from oceanguard import readers
-    return readers.iter_any(path, format=fmt, columns=columns, source=source, chunksize=chunksize)
+    return readers.iter_clean(path, format=fmt, columns=columns, source=source, chunksize=chunksize, now=now)
 
 def _detect(path: Path) -> str:
     from oceanguard import readers
@@ -208,7 +208,6 @@ def ingest(inputs, store_dir, format: str | None = None, columns: str | dict | N
            link_max_distance_m: float = 1_000.0, link_max_dt_s: float = 300.0) -> IngestReport:
     "Read, clean and store `inputs` (files) in `store_dir`; idempotent; returns reconciled counts per file."
     from tqdm.auto import tqdm
-    from oceanguard.cleaning import clean_positions
     inputs = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
     if not inputs: raise OceanguardError("ingest: no input files given")
     if format is not None and format not in FORMATS: raise OceanguardError(f"unknown format {format!r} (one of: {', '.join(FORMATS)})")
@@ -235,16 +234,12 @@ def ingest(inputs, store_dir, format: str | None = None, columns: str | dict | N
         fr = FileReport(str(p), h, fmt, source or "")
         report.files.append(fr); by_index[i] = fr
         with tqdm(desc=p.name, unit=" rows", disable=None if progress else True, leave=False, file=sys.stderr) as bar:
-            for k, rr in enumerate(_read_chunks(p, fmt, columns, source, chunksize)):
-                cr = clean_positions(rr.positions, now)
-                acc, n_pos = cr.positions, len(rr.positions)
-                fr.n_input += rr.n_input
-                fr.quarantined += len(rr.quarantine) + len(cr.quarantine)
-                fr.duplicates += n_pos - len(acc) - len(cr.quarantine)
-                fr.other += rr.n_input - n_pos - len(rr.quarantine)
-                fr.accepted += len(acc)
-                if not fr.source and len(rr.positions): fr.source = str(rr.positions["source"].iloc[0])
-                q = [x for x in (rr.quarantine, cr.quarantine) if len(x)]
+            for k, cc in enumerate(_read_chunks(p, fmt, columns, source, chunksize, now)):
+                acc = cc.positions
+                for c in ("n_input", "accepted", "quarantined", "duplicates", "other"):
+                    setattr(fr, c, getattr(fr, c) + cc.counts["input" if c == "n_input" else c])
+                if not fr.source and len(acc): fr.source = str(acc["source"].iloc[0])
+                q = [cc.quarantine] if len(cc.quarantine) else []
                 for x in q:
                     for reason, n in x["reason"].value_counts().items(): report.reasons[str(reason)] = report.reasons.get(str(reason), 0) + int(n)
                 if q:
@@ -259,8 +254,8 @@ def ingest(inputs, store_dir, format: str | None = None, columns: str | dict | N
                         f.parent.mkdir(parents=True, exist_ok=True)
                         _write_parquet(g, f)
                         staged.add(d)
-                if len(rr.statics): history = static_history(rr.statics, previous=history)
-                bar.update(rr.n_input)
+                if len(cc.statics): history = static_history(cc.statics, previous=history)
+                bar.update(cc.counts["input"])
         fr.source = fr.source or source or fmt
         entries.append((fr, {"file": p.name, "path": str(p), "hash": h, "size": p.stat().st_size, "format": fmt,
                              "columns": columns if isinstance(columns, (str, type(None))) else json.dumps(columns),
