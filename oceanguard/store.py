@@ -368,6 +368,7 @@ def _commit_file(s: Path, app: str, pos: pd.DataFrame, quarantine: pd.DataFrame,
                     adds = _write_files(s, name, _to_arrow(frame, schema), tag) if len(frame) else []
                     written += [s / name / a.path for a in adds]
                     _commit(s, name, adds, app)
+                    written = []                                   # committed: the table owns them now
                 fault_point(name)
             dates = _dates(pos["timestamp"]) if len(pos) else np.array([], dtype=object)
             new = _new_rows(_table(s, POSITIONS_DIR), pos, dates, s)
