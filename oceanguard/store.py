@@ -57,28 +57,37 @@ QUARANTINE_SCHEMA = pa.schema([("source", pa.string()), ("raw_file", pa.string()
                                ("reason", pa.string()), ("detail", pa.string()), ("raw", pa.string())])
 TABLES = {STATICS_DIR: (STATICS_SCHEMA, []), QUARANTINE_DIR: (QUARANTINE_SCHEMA, []), POSITIONS_DIR: (POSITION_SCHEMA, ["date"])}
 _CONFIG = {"delta.enableExpiredLogCleanup": "false"}        # the positions log is the manifest: keep every commit
+_DICTIONARY = {POSITIONS_DIR: ["source", "object_id", "mmsi", "nav_status", "object_type", "raw_file"]}   # not for coordinates
+_TEXT = ["source", "object_id", "object_type", "raw_file", "date"]           # moved as dictionary codes while sorting
+
+def _spread(v: np.ndarray) -> np.ndarray:
+    "The 16 low bits of `v` moved to the even bit positions (0, 2, 4, ...)."
+    v = v & np.uint64(0xFFFF)
+    for shift, mask in ((8, 0x00FF00FF), (4, 0x0F0F0F0F), (2, 0x33333333), (1, 0x55555555)):
+        v = (v | (v << np.uint64(shift))) & np.uint64(mask)
+    return v
 
 def _morton(lat: np.ndarray, lon: np.ndarray, bits: int = 16) -> np.ndarray:
-    "Z-order code of positions on a 2^bits grid: near in the code means near on the map."
+    "Z-order code of positions on a 2^bits grid (bits <= 16): near in the code means near on the map."
     y = ((np.nan_to_num(lat) + 90) / 180 * ((1 << bits) - 1)).astype(np.uint64)
     x = ((np.nan_to_num(lon) + 180) / 360 * ((1 << bits) - 1)).astype(np.uint64)
-    code = np.zeros(len(x), np.uint64)
-    for b in range(bits):
-        code |= ((x >> np.uint64(b)) & np.uint64(1)) << np.uint64(2 * b)
-        code |= ((y >> np.uint64(b)) & np.uint64(1)) << np.uint64(2 * b + 1)
-    return code
+    return _spread(x) | (_spread(y) << np.uint64(1))
 
 def _ns(ts: pd.Series) -> np.ndarray:
     "UTC timestamps as int64 nanoseconds (no per-element Python objects)."
     return ts.dt.tz_convert("UTC").dt.as_unit("ns").astype("int64").to_numpy()
 
-def storage_order(positions: pd.DataFrame) -> pd.DataFrame:
-    "Rows in storage order: hour, Z-order of the position, object, time (compact row-group statistics)."
+def _storage_indices(positions: pd.DataFrame) -> np.ndarray:
+    "The row order of `storage_order`: hour, then Z-order of the position, then object, then time."
     t = _ns(positions["timestamp"])
     z = _morton(positions["lat"].to_numpy(float), positions["lon"].to_numpy(float))
+    cell = (t // 3_600_000_000_000).astype(np.uint64) << np.uint64(32) | z       # hour, then Z-order: one key
     o = pd.factorize(positions["object_id"], sort=True)[0]
-    order = np.lexsort((t, o, z, t // 3_600_000_000_000))
-    return positions.iloc[order].reset_index(drop=True)
+    return np.lexsort((t, o, cell))
+
+def storage_order(positions: pd.DataFrame) -> pd.DataFrame:
+    "Rows in storage order: hour, Z-order of the position, object, time (compact row-group statistics)."
+    return positions.iloc[_storage_indices(positions)].reset_index(drop=True)
 
 # %% ../nbs/06_store.ipynb #38913457
 @dataclass
@@ -218,6 +227,9 @@ def _stats(t: pa.Table) -> str:
         col = t[name]
         nulls[name] = col.null_count
         if col.null_count == len(col) or name in ("raw", "detail", "raw_file"): continue
+        if pa.types.is_dictionary(col.type):                    # bounds of the dictionary bound the column
+            col = pa.chunked_array([c.dictionary for c in col.chunks]).filter(pc.invert(pc.is_null(pa.chunked_array([c.dictionary for c in col.chunks]))))
+            if not len(col): continue
         mm = pc.min_max(col)
         a, b = mm["min"].as_py(), mm["max"].as_py()
         if isinstance(a, float) and not (np.isfinite(a) and np.isfinite(b)): continue
@@ -226,10 +238,14 @@ def _stats(t: pa.Table) -> str:
         lo[name], hi[name] = a, b
     return json.dumps({"numRecords": t.num_rows, "minValues": lo, "maxValues": hi, "nullCount": nulls})
 
-def _to_arrow(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
-    "A frame as an Arrow table of `schema` (timestamps floored to microseconds, missing numbers as nulls)."
+def _to_arrow(df: pd.DataFrame, schema: pa.Schema, dictionary: Sequence[str] = ()) -> pa.Table:
+    "A frame as an Arrow table of `schema` (timestamps floored to microseconds, missing numbers as nulls); `dictionary` columns dictionary-encoded."
+    import pyarrow.compute as pc
     t = pa.Table.from_pandas(df[[c for c in schema.names if c in df.columns]], preserve_index=False)
-    return t.cast(pa.schema([schema.field(c) for c in t.column_names]), safe=False)
+    t = t.cast(pa.schema([schema.field(c) for c in t.column_names]), safe=False)
+    for c in dictionary:
+        if c in t.column_names: t = t.set_column(t.column_names.index(c), c, pc.dictionary_encode(t[c]))
+    return t
 
 def _write_files(store: Path, name: str, t: pa.Table, tag: str, row_group_size: int | None = None) -> list[AddAction]:
     "Write `t` as data files of table `name` (one per date for positions, rows kept in order); their `add` actions."
@@ -246,9 +262,18 @@ def _write_files(store: Path, name: str, t: pa.Table, tag: str, row_group_size: 
         rel = "".join(f"{k}={v}/" for k, v in pv.items()) + f"part-{tag}-{uuid.uuid4().hex[:12]}.parquet"
         path = store / name / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(g, path, row_group_size=row_group_size or DEFAULT_ROW_GROUP, compression="zstd", write_page_checksum=True)
+        pq.write_table(g, path, row_group_size=row_group_size or DEFAULT_ROW_GROUP, compression="zstd", write_page_checksum=True,
+                       use_dictionary=_DICTIONARY.get(name, True), store_schema=False)
         adds.append(AddAction(rel, path.stat().st_size, pv, int(time.time() * 1000), True, _stats(g)))
+        if name == POSITIONS_DIR: _file_summary(store, rel, g)
     return adds
+
+def _discard(store: Path, name: str, adds: list):
+    "Delete the data files (and their summaries) of an attempt that was not committed."
+    for a in adds:
+        for f in (store / name / a.path, _summary_path(store, a.path)):
+            try: f.unlink()
+            except OSError: pass
 
 def _commit(store: Path, name: str, actions: list, app: str | None = None, meta: dict | None = None, apps: Sequence[str] = ()):
     "Commit `actions` to table `name` atomically, with the application transactions `app` (+ `apps`) and commit metadata."
@@ -358,7 +383,7 @@ def _commit_file(s: Path, app: str, pos: pd.DataFrame, quarantine: pd.DataFrame,
     """Commit one input's statics, quarantine and positions, each table once (application transaction `app`), positions last.
     Holds the writer lock from the duplicate check to the last commit. False if the positions were committed already."""
     tag = app.rsplit(":", 1)[-1][:16]
-    written = []
+    written = []                                                   # (table, adds) not committed yet
     try:
         with writer_lock(s):
             _create_tables(s)
@@ -366,7 +391,7 @@ def _commit_file(s: Path, app: str, pos: pd.DataFrame, quarantine: pd.DataFrame,
             for name, frame, schema in ((STATICS_DIR, history, STATICS_SCHEMA), (QUARANTINE_DIR, quarantine, QUARANTINE_SCHEMA)):
                 if not _done(s, name, app):
                     adds = _write_files(s, name, _to_arrow(frame, schema), tag) if len(frame) else []
-                    written += [s / name / a.path for a in adds]
+                    written = [(name, adds)]
                     _commit(s, name, adds, app)
                     written = []                                   # committed: the table owns them now
                 fault_point(name)
@@ -378,19 +403,17 @@ def _commit_file(s: Path, app: str, pos: pd.DataFrame, quarantine: pd.DataFrame,
                         ["source", "n_input", "accepted", "quarantined", "duplicates", "other"]}}}
             adds = []
             if new.any():
-                keep = pos[new].assign(date=dates[new])
-                o = storage_order(keep)
-                adds = _write_files(s, POSITIONS_DIR, _to_arrow(o, POSITION_SCHEMA), tag, row_group_size)
-                written += [s / POSITIONS_DIR / a.path for a in adds]
+                keep = pos[new] if not new.all() else pos
+                t = _to_arrow(keep.assign(date=dates[new]), POSITION_SCHEMA, _TEXT).take(pa.array(_storage_indices(keep)))
+                adds = _write_files(s, POSITIONS_DIR, t, tag, row_group_size)
+                written = [(POSITIONS_DIR, adds)]
             fault_point("write")
             _commit(s, POSITIONS_DIR, adds, app, meta, apps)
             written = []
             fault_point("commit")
         return True
     finally:
-        for f in written:                                          # an uncommitted attempt leaves no files behind
-            try: f.unlink()
-            except OSError: pass
+        for name, adds in written: _discard(s, name, adds)         # an uncommitted attempt leaves no files behind
 
 # %% ../nbs/06_store.ipynb #38e952b6
 def ingest(inputs, store_dir, format: str | None = None, columns: str | dict | None = None, source: str | None = None,
@@ -441,6 +464,17 @@ def read_manifest(store) -> list[dict]:
         if "oceanguard.migrated" in h: out += [{**e, "version": h["version"]} for e in json.loads(h["oceanguard.migrated"])]
     return out
 
+def _save(f: Path, df: pd.DataFrame, fault: bool = False) -> bool:
+    "Write a derived frame to a temporary name, then rename it (best effort: False if the store cannot be written)."
+    try:
+        f.parent.mkdir(parents=True, exist_ok=True)
+        tmp = f.with_name(f".{f.name}.{uuid.uuid4().hex[:8]}.tmp")
+        df.to_parquet(tmp, index=False)
+        if fault: fault_point("derived")
+        os.replace(tmp, f)
+        return True
+    except OSError: return False
+
 def _cached(store: Path, name: str, build) -> pd.DataFrame:
     "The derived frame cached as `_derived/<name>` (built and written if missing; never required)."
     f = store / DERIVED_DIR / name
@@ -448,15 +482,9 @@ def _cached(store: Path, name: str, build) -> pd.DataFrame:
         try: return pd.read_parquet(f)
         except (OSError, pa.ArrowException): pass               # a damaged cache is rebuilt
     df = build()
-    try:
-        f.parent.mkdir(exist_ok=True)
-        tmp = f.with_name(f".{f.name}.{uuid.uuid4().hex[:8]}.tmp")
-        df.to_parquet(tmp, index=False)
-        fault_point("derived")
-        os.replace(tmp, f)
+    if _save(f, df, fault=True):
         for old in f.parent.glob(f"{name.split('-v')[0]}-v*"):   # caches of older versions
             if old != f: old.unlink(missing_ok=True)
-    except OSError: pass
     return df
 
 def load_quarantine(store) -> pd.DataFrame:
@@ -479,18 +507,41 @@ def load_statics(store) -> pd.DataFrame:
     for c in ["first_seen", "last_seen"]: h[c] = pd.to_datetime(h[c], utc=True).astype("datetime64[ns, UTC]")
     return h[HISTORY_COLUMNS]
 
-# %% ../nbs/06_store.ipynb #9da3d624
-def _position_summary(dt: DeltaTable, store) -> pd.DataFrame | None:
-    "`catalogue.position_summary` of the whole positions table, as one grouped Arrow scan."
-    t = _read_ds(dt.to_pyarrow_dataset(), store, ["object_id", "source", "object_type", "mmsi", "timestamp"])
-    if not t.num_rows: return None
-    g = t.group_by(["object_id", "source"]).aggregate([("object_type", "min"), ("mmsi", "min"), ("timestamp", "min"),
-                                                        ("timestamp", "max"), ("timestamp", "count")]).to_pandas()
+# %% ../nbs/06_store.ipynb #d97602be
+_SUMMARY_COLUMNS = ["object_id", "source", "object_type", "mmsi", "timestamp"]
+
+def _summarise(t: pa.Table) -> pd.DataFrame:
+    "`catalogue.position_summary` of an Arrow table of positions, as one grouped Arrow scan."
+    t = t.select(_SUMMARY_COLUMNS)
+    t = t.cast(pa.schema([pa.field(f.name, f.type.value_type if pa.types.is_dictionary(f.type) else f.type) for f in t.schema]))
+    g = t.group_by(["object_id", "source"]).aggregate(
+        [("object_type", "min"), ("mmsi", "min"), ("timestamp", "min"), ("timestamp", "max"), ("timestamp", "count")]).to_pandas()
     return pd.DataFrame({"object_id": g["object_id"].astype("string"), "source": g["source"].astype("string"),
                          "object_type": g["object_type_min"].astype("string"), "mmsi": g["mmsi_min"].astype("Int64"),
                          "first_seen": pd.to_datetime(g["timestamp_min"], utc=True).astype("datetime64[ns, UTC]"),
                          "last_seen": pd.to_datetime(g["timestamp_max"], utc=True).astype("datetime64[ns, UTC]"),
                          "n_positions": g["timestamp_count"].astype("int64")})
+
+def _summary_path(store: Path, rel: str) -> Path:
+    return Path(store) / DERIVED_DIR / "summaries" / rel.replace("/", "__")
+
+def _file_summary(store: Path, rel: str, t: pa.Table | None = None) -> pd.DataFrame:
+    "The position summary of one data file (files never change, so it is kept beside the catalogue, named by the file)."
+    f = _summary_path(store, rel)
+    if t is None and f.exists():
+        try: return pd.read_parquet(f)
+        except (OSError, pa.ArrowException): pass
+    if t is None: t = _read_ds(ds.dataset(Path(store) / POSITIONS_DIR / rel, format="parquet"), store, _SUMMARY_COLUMNS)
+    sm = _summarise(t)
+    _save(f, sm)
+    return sm
+
+def _position_summary(dt: DeltaTable, store) -> pd.DataFrame | None:
+    "`catalogue.position_summary` of the whole positions table, from the summaries of its committed files."
+    rels = pa.table(dt.get_add_actions(flatten=True))["path"].to_pylist()
+    if not rels: return None
+    from oceanguard.catalogue import position_summary
+    return position_summary(pd.concat([_file_summary(store, r) for r in rels], ignore_index=True))
 
 def _link_days(store: Path, days: list[str], max_distance_m: float, max_dt_s: float, version: int | None = None) -> pd.DataFrame | None:
     "Link the detections of each day to vessels (`catalogue.link_detections`) against every AIS position around their time."
@@ -661,7 +712,8 @@ def compact(store, row_group_size: int = DEFAULT_ROW_GROUP) -> int:
         for d, g in a.groupby("partition.date"):
             if len(g) < 2: continue
             rows = conform(_read_ds(dt.to_pyarrow_dataset(), s, list(POSITIONS.columns), ds.field("date") == d).to_pandas(), POSITIONS)
-            adds = _write_files(s, POSITIONS_DIR, _to_arrow(storage_order(rows).assign(date=d), POSITION_SCHEMA), "compact", row_group_size)
+            t = _to_arrow(rows.assign(date=d), POSITION_SCHEMA, _TEXT).take(pa.array(_storage_indices(rows)))
+            adds = _write_files(s, POSITIONS_DIR, t, "compact", row_group_size)
             for x in adds: x.data_change = False
             rm = [RemoveAction(p, False, int(time.time() * 1000), int(z), {"date": d}) for p, z in zip(g["path"], g["size_bytes"])]
             _commit(s, POSITIONS_DIR, adds + rm, meta={"oceanguard.compact": {"date": d, "files": len(g), "rows": len(rows)}})
