@@ -156,11 +156,11 @@ def test_concurrent_ingests_of_the_same_files(small_ref, tmp_path):
 
 @pytest.fixture
 def tmpfs(tmp_path):
-    "A 1 MB tmpfs mounted at a fresh folder (root only)."
+    "A 512 kB tmpfs mounted at a fresh folder (root only)."
     if os.geteuid() != 0: pytest.skip("mounting a small tmpfs needs root (the full-disk and read-only tests run as root in CI)")
     d = tmp_path / "mnt"
     d.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(d)], capture_output=True, text=True)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(d)], capture_output=True, text=True)
     if r.returncode: pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
     yield d
     subprocess.run(["umount", "-l", str(d)], capture_output=True)
@@ -168,11 +168,12 @@ def tmpfs(tmp_path):
 
 def test_full_disk_is_one_line_and_the_rerun_completes(tmpfs, realday, tmp_path):
     ref = tmp_path / "ref"
-    ingest([realday / "a.csv"], ref, progress=False)            # ~1.2 MB of positions: more than the 1 MB disk
+    ingest([realday / "a.csv"], ref, progress=False)            # ~0.95 MB of positions: more than the 512 kB disk
     s = tmpfs / "store"
     r = og("ingest", realday / "a.csv", "--out", s, "--quiet")
     one_line_error(r, "no space left on device")
     assert read_manifest(s) == [] and len(load_positions(s)) == 0
+    assert not list((s / "positions").rglob("*.parquet"))            # no half-written file left behind
     assert check_store(s)["damaged"] == []                      # what was committed (statics, quarantine) reads
     subprocess.run(["mount", "-o", "remount,size=64m", str(tmpfs)], check=True)
     r = og("ingest", realday / "a.csv", "--out", s, "--quiet")
