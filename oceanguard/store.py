@@ -292,17 +292,58 @@ def _done(store: Path, name: str, app: str) -> bool:
     dt = _table(store, name)
     return dt is not None and dt.transaction_version(app) is not None
 
-# %% ../nbs/06_store.ipynb #f1026ad2
+# %% ../nbs/06_store.ipynb #af1d0a1c
 _KEY = [c for c in POSITIONS.columns if c not in ("raw_file", "raw_line")]
 
 def _row_hash(df: pd.DataFrame, columns=_KEY) -> np.ndarray:
     return pd.util.hash_pandas_object(df[columns], index=False).to_numpy()
 
-def _dates(ts: pd.Series) -> np.ndarray:
-    "The `YYYY-MM-DD` partition of each timestamp (formatting only the distinct days)."
-    day = _ns(ts) // 86_400_000_000_000
-    u, inv = np.unique(day, return_inverse=True)
-    return pd.to_datetime(u, unit="D").strftime("%Y-%m-%d").to_numpy()[inv]
+@dataclass
+class _Rows:
+    "Positions on their way into the table: Arrow columns (text as dictionary codes) and two 64-bit hashes per row."
+    table: pa.Table          # POSITION_SCHEMA without `date`
+    key: np.ndarray          # hash of (object_id, timestamp): only rows sharing it can be equal
+    row: np.ndarray          # hash of every field but raw_file/raw_line
+
+    def __len__(self) -> int: return self.table.num_rows
+    def filter(self, mask: np.ndarray) -> "_Rows": return _Rows(self.table.filter(pa.array(mask)), self.key[mask], self.row[mask])
+
+def _rows(df: pd.DataFrame) -> _Rows:
+    "A positions frame (POSITIONS contract) as `_Rows`, timestamps floored to the table's microseconds first."
+    df = df.assign(timestamp=df["timestamp"].dt.floor("us"))
+    return _Rows(_to_arrow(df, POSITION_SCHEMA, _TEXT), _key_hash(df), _row_hash(df))
+
+def _concat_rows(parts: list, dedupe: bool | None = None) -> tuple[_Rows, int]:
+    "One `_Rows` from the chunks of a file, without the rows equal to an earlier one (chunks are each free of them); and how many were dropped."
+    if not parts: return _rows(empty_positions()), 0
+    t = pa.concat_tables([p.table for p in parts]).unify_dictionaries().combine_chunks()
+    rows = _Rows(t, np.concatenate([p.key for p in parts]), np.concatenate([p.row for p in parts]))
+    if not (len(parts) > 1 if dedupe is None else dedupe): return rows, 0
+    dup = pd.DataFrame({"k": rows.key, "h": rows.row}).duplicated().to_numpy()
+    return (rows.filter(~dup) if dup.any() else rows), int(dup.sum())
+
+def _day_codes(t: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    "The `YYYY-MM-DD` partition of each row as codes into the distinct days (formatting only those)."
+    us = t["timestamp"].cast(pa.int64()).to_numpy()
+    u, inv = np.unique(us // 86_400_000_000, return_inverse=True)
+    return inv.astype(np.int32), np.asarray(pd.to_datetime(u, unit="D").strftime("%Y-%m-%d"), dtype=object)
+
+def _for_storage(t: pa.Table) -> pa.Table:
+    "Positions ready to write: text as dictionary codes, the `date` column added, rows in storage order."
+    import pyarrow.compute as pc
+    for c in _TEXT:
+        if c in t.column_names and not pa.types.is_dictionary(t.schema.field(c).type):
+            t = t.set_column(t.column_names.index(c), c, pc.dictionary_encode(t[c]))
+    t = t.combine_chunks()
+    inv, days = _day_codes(t)
+    t = t.append_column("date", pa.DictionaryArray.from_arrays(pa.array(inv), pa.array(days, pa.string())))
+    us = t["timestamp"].cast(pa.int64()).to_numpy()
+    z = _morton(t["lat"].to_numpy(), t["lon"].to_numpy())
+    obj = t["object_id"].chunk(0) if t["object_id"].num_chunks else pa.array([], pa.dictionary(pa.int32(), pa.string()))
+    rank = np.argsort(np.argsort(obj.dictionary.to_numpy(zero_copy_only=False), kind="stable"))
+    o = rank[obj.indices.to_numpy()] if len(obj) else np.zeros(0, np.int64)
+    order = np.lexsort((us, o, (us // 3_600_000_000).astype(np.uint64) << np.uint64(32) | z))   # as `storage_order`
+    return t.take(pa.array(order))
 
 def _read_ds(dset: ds.Dataset, store, columns=None, filter=None) -> pa.Table:
     "Rows of a table's dataset, page checksums verified; a damaged or missing file is a one-line error naming `store repair`."
@@ -318,22 +359,22 @@ def _key_hash(f: pd.DataFrame) -> np.ndarray:
     return pd.util.hash_pandas_object(pd.DataFrame({"o": f["object_id"].astype("string"), "t": _ns(pd.to_datetime(f["timestamp"], utc=True))}),
                                       index=False).to_numpy()
 
-def _new_rows(dt: DeltaTable | None, pos: pd.DataFrame, dates: np.ndarray, store) -> np.ndarray:
+def _new_rows(dt: DeltaTable | None, pos: _Rows, store) -> np.ndarray:
     "Mask of the rows of `pos` not yet in the positions table (equal in every field but `raw_file`/`raw_line`)."
     new = np.ones(len(pos), bool)
     if dt is None or not len(pos) or not dt.file_uris(): return new
     dset = dt.to_pyarrow_dataset()
-    days = ds.field("date").isin(sorted(set(dates)))
+    days = ds.field("date").isin(sorted(set(_day_codes(pos.table)[1])))
     old = _read_ds(dset, store, ["object_id", "timestamp"], days).to_pandas()
     if not len(old): return new
-    cand = np.isin(_key_hash(pos), _key_hash(old))
+    cand = np.isin(pos.key, _key_hash(old))
     if not cand.any(): return new
-    ids = sorted(set(pos.loc[cand, "object_id"].astype(str)))
+    ids = sorted(set(pos.table["object_id"].filter(pa.array(cand)).to_pylist()))
     rows = conform(_read_ds(dset, store, list(POSITIONS.columns), days & ds.field("object_id").isin(ids)).to_pandas(), POSITIONS)
-    new[cand] = ~np.isin(_row_hash(pos[cand]), _row_hash(rows))
+    new[cand] = ~np.isin(pos.row[cand], _row_hash(rows))
     return new
 
-# %% ../nbs/06_store.ipynb #63fa1477
+# %% ../nbs/06_store.ipynb #7a9611bc
 def _read_chunks(path: Path, fmt: str, columns, source, chunksize: int) -> Iterator:
     "Stream `ReadResult` chunks from one file through the readers."
     from oceanguard import readers
@@ -351,7 +392,7 @@ def _utc(t) -> pd.Timestamp:
 def _read_file(p: Path, fr: FileReport, columns, source, chunksize: int, now, reasons: dict, progress: bool):
     "Read and clean one file: its accepted positions (no duplicates inside the file), quarantine and static history; counts go to `fr`."
     from tqdm.auto import tqdm
-    from oceanguard.cleaning import clean_positions, duplicate_mask
+    from oceanguard.cleaning import clean_positions
     parts, qs, history = [], [], empty_history()
     with tqdm(desc=p.name, unit=" rows", disable=None if progress else True, leave=False, file=sys.stderr) as bar:
         for rr in _read_chunks(p, fr.format, columns, source, chunksize):
@@ -367,22 +408,19 @@ def _read_file(p: Path, fr: FileReport, columns, source, chunksize: int, now, re
                 if not len(x): continue
                 qs.append(x)
                 for reason, n in x["reason"].value_counts().items(): reasons[str(reason)] = reasons.get(str(reason), 0) + int(n)
-            if len(acc): parts.append(acc)
+            if len(acc): parts.append(_rows(acc))              # Arrow from here on: the pandas chunk is freed
+            del acc, cr
             if len(rr.statics): history = static_history(rr.statics, previous=history)
             bar.update(rr.n_input)
     fr.source = fr.source or source or fr.format
-    pos = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True) if parts else empty_positions()
-    pos["timestamp"] = pos["timestamp"].dt.floor("us")            # the table's precision, before comparing rows
-    if len(parts) > 1:                                             # duplicates across chunks, by the same rule as within one
-        dup = duplicate_mask(pos)
-        if dup.any():
-            pos = pos[~dup].reset_index(drop=True)
-            fr.accepted -= int(dup.sum()); fr.duplicates += int(dup.sum())
+    pos, n_dup = _concat_rows(parts)                               # duplicates across chunks, by the same rule as within one
+    del parts
+    fr.accepted -= n_dup; fr.duplicates += n_dup
     quarantine = conform(pd.concat(qs, ignore_index=True), QUARANTINE) if qs else empty_quarantine()
     return pos, quarantine, history
 
-# %% ../nbs/06_store.ipynb #68894ea8
-def _commit_file(s: Path, app: str, pos: pd.DataFrame, quarantine: pd.DataFrame, history: pd.DataFrame, fr: FileReport | None,
+# %% ../nbs/06_store.ipynb #fc9505b0
+def _commit_file(s: Path, app: str, pos: _Rows, quarantine: pd.DataFrame, history: pd.DataFrame, fr: FileReport | None,
                  meta: dict, row_group_size: int, apps: Sequence[str] = ()) -> bool:
     """Commit one input's statics, quarantine and positions, each table once (application transaction `app`), positions last.
     Holds the writer lock from the duplicate check to the last commit. False if the positions were committed already."""
@@ -399,16 +437,14 @@ def _commit_file(s: Path, app: str, pos: pd.DataFrame, quarantine: pd.DataFrame,
                     _commit(s, name, adds, app)
                     written = []                                   # committed: the table owns them now
                 fault_point(name)
-            dates = _dates(pos["timestamp"]) if len(pos) else np.array([], dtype=object)
-            new = _new_rows(_table(s, POSITIONS_DIR), pos, dates, s)
+            new = _new_rows(_table(s, POSITIONS_DIR), pos, s)
             if fr is not None:
                 fr.accepted -= int((~new).sum()); fr.duplicates += int((~new).sum())
                 meta = {**meta, "oceanguard.ingest": {**meta["oceanguard.ingest"], **{c: getattr(fr, c) for c in
                         ["source", "n_input", "accepted", "quarantined", "duplicates", "other"]}}}
             adds = []
             if new.any():
-                keep = pos[new] if not new.all() else pos
-                t = _to_arrow(keep.assign(date=dates[new]), POSITION_SCHEMA, _TEXT).take(pa.array(_storage_indices(keep)))
+                t = _for_storage((pos.filter(new) if not new.all() else pos).table)
                 adds = _write_files(s, POSITIONS_DIR, t, tag, row_group_size)
                 written = [(POSITIONS_DIR, adds)]
             fault_point("write")
@@ -657,7 +693,7 @@ def scan_plan(store, **filters) -> dict:
     rgs = sum(len(f.split_by_row_group(expr, schema=dset.schema)) if expr is not None else f.num_row_groups for f in frags)
     return {"files": len(frags), "row_groups": rgs, "files_total": len(allf), "row_groups_total": sum(f.num_row_groups for f in allf)}
 
-# %% ../nbs/06_store.ipynb #2d877671
+# %% ../nbs/06_store.ipynb #bf40843e
 def _file_problem(path: Path, size: int | None, rows: int | None) -> str | None:
     "What is wrong with one data file (None if it reads whole)."
     if not path.exists(): return "missing"
@@ -715,16 +751,15 @@ def compact(store, row_group_size: int = DEFAULT_ROW_GROUP) -> int:
         a = pa.table(dt.get_add_actions(flatten=True)).to_pandas()
         for d, g in a.groupby("partition.date"):
             if len(g) < 2: continue
-            rows = conform(_read_ds(dt.to_pyarrow_dataset(), s, list(POSITIONS.columns), ds.field("date") == d).to_pandas(), POSITIONS)
-            t = _to_arrow(rows.assign(date=d), POSITION_SCHEMA, _TEXT).take(pa.array(_storage_indices(rows)))
-            adds = _write_files(s, POSITIONS_DIR, t, "compact", row_group_size)
+            rows = _read_ds(dt.to_pyarrow_dataset(), s, list(POSITIONS.columns), ds.field("date") == d)
+            adds = _write_files(s, POSITIONS_DIR, _for_storage(rows), "compact", row_group_size)
             for x in adds: x.data_change = False
             rm = [RemoveAction(p, False, int(time.time() * 1000), int(z), {"date": d}) for p, z in zip(g["path"], g["size_bytes"])]
-            _commit(s, POSITIONS_DIR, adds + rm, meta={"oceanguard.compact": {"date": d, "files": len(g), "rows": len(rows)}})
+            _commit(s, POSITIONS_DIR, adds + rm, meta={"oceanguard.compact": {"date": d, "files": len(g), "rows": rows.num_rows}})
             n += 1
     return n
 
-# %% ../nbs/06_store.ipynb #4f528bde
+# %% ../nbs/06_store.ipynb #3e1dd9bf
 def migrate_store(old, new, row_group_size: int = DEFAULT_ROW_GROUP) -> dict:
     "Copy a store of the old layout (manifest.json + Parquet by date) into a Delta store at `new`; counts migrated."
     o = Path(old)
@@ -741,14 +776,12 @@ def migrate_store(old, new, row_group_size: int = DEFAULT_ROW_GROUP) -> dict:
         h = pd.read_parquet(o / "statics.parquet") if (o / "statics.parquet").exists() else empty_history()
     except (OSError, pa.ArrowException) as e:
         raise OceanguardError(f"migrate: cannot read the old store {o} ({str(e).splitlines()[0][:200]})") from None
-    from oceanguard.cleaning import duplicate_mask
-    pos["timestamp"] = pos["timestamp"].dt.floor("us")
-    if len(pos): pos = pos[~duplicate_mask(pos)].reset_index(drop=True)
+    rows, _ = _concat_rows([_rows(pos)], dedupe=True)                  # rows equal in every field kept once
     with _environment(s):
-        done = not _commit_file(s, app, pos, q, h[HISTORY_COLUMNS], None, {"oceanguard.migrated": manifest}, row_group_size,
+        done = not _commit_file(s, app, rows, q, h[HISTORY_COLUMNS], None, {"oceanguard.migrated": manifest}, row_group_size,
                                 apps=[f"{INGEST_APP}:{e['hash']}" for e in manifest if "hash" in e])
         load_objects(s)
-    return {"positions": len(pos), "quarantine": len(q), "statics": len(h), "files": len(manifest), "already": done}
+    return {"positions": len(rows), "quarantine": len(q), "statics": len(h), "files": len(manifest), "already": done}
 
 # %% ../nbs/06_store.ipynb #97f79ca4
 def ingest_main(argv: list[str] | None = None) -> int:
