@@ -113,6 +113,8 @@ def _latest_statics(history: pd.DataFrame) -> pd.DataFrame:
 def _join_sources(pairs: pd.DataFrame) -> pd.Series:
     "Comma-joined sorted distinct sources per object from (object_id, source) pairs."
     p = pairs.dropna().drop_duplicates().sort_values(["object_id", "source"])
+    first = ~p["object_id"].duplicated().to_numpy()
+    if first.all(): return pd.Series(p["source"].to_numpy(), index=pd.Index(p["object_id"], name="object_id"), dtype="string")  # one source each
     return p.groupby("object_id", sort=True)["source"].agg(",".join).astype("string")
 
 def _best_links(links: pd.DataFrame) -> pd.Series:

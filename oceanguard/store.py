@@ -292,7 +292,7 @@ def _done(store: Path, name: str, app: str) -> bool:
     dt = _table(store, name)
     return dt is not None and dt.transaction_version(app) is not None
 
-# %% ../nbs/06_store.ipynb #af1d0a1c
+# %% ../nbs/06_store.ipynb #9bbd089c
 _KEY = [c for c in POSITIONS.columns if c not in ("raw_file", "raw_line")]
 
 def _row_hash(df: pd.DataFrame, columns=_KEY) -> np.ndarray:
@@ -300,26 +300,36 @@ def _row_hash(df: pd.DataFrame, columns=_KEY) -> np.ndarray:
 
 @dataclass
 class _Rows:
-    "Positions on their way into the table: Arrow columns (text as dictionary codes) and two 64-bit hashes per row."
+    "Positions on their way into the table: Arrow columns (text as dictionary codes) and the hash of each row's (object_id, timestamp)."
     table: pa.Table          # POSITION_SCHEMA without `date`
-    key: np.ndarray          # hash of (object_id, timestamp): only rows sharing it can be equal
-    row: np.ndarray          # hash of every field but raw_file/raw_line
+    key: np.ndarray          # only rows sharing it can be equal
 
     def __len__(self) -> int: return self.table.num_rows
-    def filter(self, mask: np.ndarray) -> "_Rows": return _Rows(self.table.filter(pa.array(mask)), self.key[mask], self.row[mask])
+    def filter(self, mask: np.ndarray) -> "_Rows": return _Rows(self.table.filter(pa.array(mask)), self.key[mask])
+
+def _candidate_hash(t: pa.Table, mask: np.ndarray | None = None) -> np.ndarray:
+    "`_row_hash` of the rows of an Arrow table of positions (those in `mask`), through the contract's dtypes."
+    if mask is not None: t = t.filter(pa.array(mask))
+    return _row_hash(conform(t.select(list(POSITIONS.columns)).to_pandas(), POSITIONS))
 
 def _rows(df: pd.DataFrame) -> _Rows:
     "A positions frame (POSITIONS contract) as `_Rows`, timestamps floored to the table's microseconds first."
-    df = df.assign(timestamp=df["timestamp"].dt.floor("us"))
-    return _Rows(_to_arrow(df, POSITION_SCHEMA, _TEXT), _key_hash(df), _row_hash(df))
+    t = _to_arrow(df.assign(timestamp=df["timestamp"].dt.floor("us")), POSITION_SCHEMA, _TEXT)
+    return _Rows(t, _key_hash(t))
 
 def _concat_rows(parts: list, dedupe: bool | None = None) -> tuple[_Rows, int]:
     "One `_Rows` from the chunks of a file, without the rows equal to an earlier one (chunks are each free of them); and how many were dropped."
     if not parts: return _rows(empty_positions()), 0
     t = pa.concat_tables([p.table for p in parts]).unify_dictionaries().combine_chunks()
-    rows = _Rows(t, np.concatenate([p.key for p in parts]), np.concatenate([p.row for p in parts]))
+    rows = _Rows(t, np.concatenate([p.key for p in parts]))
     if not (len(parts) > 1 if dedupe is None else dedupe): return rows, 0
-    dup = pd.DataFrame({"k": rows.key, "h": rows.row}).duplicated().to_numpy()
+    o = np.argsort(rows.key, kind="stable")
+    same = rows.key[o[1:]] == rows.key[o[:-1]]
+    if not same.any(): return rows, 0
+    cand = np.zeros(len(rows), bool); cand[o[1:][same]] = True; cand[o[:-1][same]] = True
+    idx = np.flatnonzero(cand)                                     # input order: the first of equal rows stays
+    dup = np.zeros(len(rows), bool)
+    dup[idx[pd.DataFrame({"k": rows.key[idx], "h": _candidate_hash(rows.table, cand)}).duplicated().to_numpy()]] = True
     return (rows.filter(~dup) if dup.any() else rows), int(dup.sum())
 
 def _day_codes(t: pa.Table) -> tuple[np.ndarray, np.ndarray]:
@@ -342,8 +352,9 @@ def _for_storage(t: pa.Table) -> pa.Table:
     obj = t["object_id"].chunk(0) if t["object_id"].num_chunks else pa.array([], pa.dictionary(pa.int32(), pa.string()))
     rank = np.argsort(np.argsort(obj.dictionary.to_numpy(zero_copy_only=False), kind="stable"))
     o = rank[obj.indices.to_numpy()] if len(obj) else np.zeros(0, np.int64)
-    order = np.lexsort((us, o, (us // 3_600_000_000).astype(np.uint64) << np.uint64(32) | z))   # as `storage_order`
-    return t.take(pa.array(order))
+    keys = pa.table({"cell": (us // 3_600_000_000).astype(np.uint64) << np.uint64(32) | z, "o": o, "t": us})   # as `storage_order`
+    order = pc.sort_indices(keys, sort_keys=[("cell", "ascending"), ("o", "ascending"), ("t", "ascending")])
+    return t.take(order)
 
 def _read_ds(dset: ds.Dataset, store, columns=None, filter=None) -> pa.Table:
     "Rows of a table's dataset, page checksums verified; a damaged or missing file is a one-line error naming `store repair`."
@@ -354,10 +365,15 @@ def _read_ds(dset: ds.Dataset, store, columns=None, filter=None) -> pa.Table:
         raise OceanguardError(f"the store {store} has a damaged or missing data file ({str(e).splitlines()[0][:300]}): "
                               f"`oceanguard store check {store}` names it, `oceanguard store repair {store}` drops it") from None
 
-def _key_hash(f: pd.DataFrame) -> np.ndarray:
-    "64-bit hash of each row's (object_id, timestamp)."
-    return pd.util.hash_pandas_object(pd.DataFrame({"o": f["object_id"].astype("string"), "t": _ns(pd.to_datetime(f["timestamp"], utc=True))}),
-                                      index=False).to_numpy()
+def _key_hash(t: pa.Table) -> np.ndarray:
+    "64-bit hash of each row's (object_id, timestamp) of an Arrow table (each distinct object id hashed once)."
+    import pyarrow.compute as pc
+    obj = t["object_id"]
+    if not pa.types.is_dictionary(obj.type): obj = pc.dictionary_encode(obj)
+    obj = obj.combine_chunks() if isinstance(obj, pa.ChunkedArray) else obj
+    h = pd.util.hash_array(np.asarray(obj.dictionary.to_pylist(), dtype=object))[obj.indices.to_numpy()]
+    us = t["timestamp"].cast(pa.int64()).to_numpy().astype(np.uint64)
+    return (h * np.uint64(0x9E3779B97F4A7C15)) ^ pd.util.hash_array(us)
 
 def _new_rows(dt: DeltaTable | None, pos: _Rows, store) -> np.ndarray:
     "Mask of the rows of `pos` not yet in the positions table (equal in every field but `raw_file`/`raw_line`)."
@@ -365,13 +381,13 @@ def _new_rows(dt: DeltaTable | None, pos: _Rows, store) -> np.ndarray:
     if dt is None or not len(pos) or not dt.file_uris(): return new
     dset = dt.to_pyarrow_dataset()
     days = ds.field("date").isin(sorted(set(_day_codes(pos.table)[1])))
-    old = _read_ds(dset, store, ["object_id", "timestamp"], days).to_pandas()
-    if not len(old): return new
+    old = _read_ds(dset, store, ["object_id", "timestamp"], days)
+    if not old.num_rows: return new
     cand = np.isin(pos.key, _key_hash(old))
     if not cand.any(): return new
     ids = sorted(set(pos.table["object_id"].filter(pa.array(cand)).to_pylist()))
-    rows = conform(_read_ds(dset, store, list(POSITIONS.columns), days & ds.field("object_id").isin(ids)).to_pandas(), POSITIONS)
-    new[cand] = ~np.isin(pos.row[cand], _row_hash(rows))
+    rows = _read_ds(dset, store, list(POSITIONS.columns), days & ds.field("object_id").isin(ids))
+    new[cand] = ~np.isin(_candidate_hash(pos.table, cand), _candidate_hash(rows))
     return new
 
 # %% ../nbs/06_store.ipynb #7a9611bc
@@ -547,17 +563,15 @@ def load_statics(store) -> pd.DataFrame:
     for c in ["first_seen", "last_seen"]: h[c] = pd.to_datetime(h[c], utc=True).astype("datetime64[ns, UTC]")
     return h[HISTORY_COLUMNS]
 
-# %% ../nbs/06_store.ipynb #0e40c9bf
+# %% ../nbs/06_store.ipynb #bc75693f
 _SUMMARY_COLUMNS = ["object_id", "source", "object_type", "mmsi", "timestamp"]
 
 def _summarise(t: pa.Table) -> pd.DataFrame:
     "`catalogue.position_summary` of an Arrow table of positions, as one grouped Arrow scan."
-    t = t.select(_SUMMARY_COLUMNS)
-    t = t.cast(pa.schema([pa.field(f.name, f.type.value_type if pa.types.is_dictionary(f.type) else f.type) for f in t.schema]))
-    g = t.group_by(["object_id", "source"]).aggregate(
-        [("object_type", "min"), ("mmsi", "min"), ("timestamp", "min"), ("timestamp", "max"), ("timestamp", "count")]).to_pandas()
+    g = t.select(_SUMMARY_COLUMNS).group_by(["object_id", "source", "object_type"]).aggregate(     # one type per object
+        [("mmsi", "min"), ("timestamp", "min"), ("timestamp", "max"), ("timestamp", "count")]).to_pandas()
     return pd.DataFrame({"object_id": g["object_id"].astype("string"), "source": g["source"].astype("string"),
-                         "object_type": g["object_type_min"].astype("string"), "mmsi": g["mmsi_min"].astype("Int64"),
+                         "object_type": g["object_type"].astype("string"), "mmsi": g["mmsi_min"].astype("Int64"),
                          "first_seen": pd.to_datetime(g["timestamp_min"], utc=True).astype("datetime64[ns, UTC]"),
                          "last_seen": pd.to_datetime(g["timestamp_max"], utc=True).astype("datetime64[ns, UTC]"),
                          "n_positions": g["timestamp_count"].astype("int64")})
