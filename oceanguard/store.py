@@ -707,13 +707,14 @@ def scan_plan(store, **filters) -> dict:
     rgs = sum(len(f.split_by_row_group(expr, schema=dset.schema)) if expr is not None else f.num_row_groups for f in frags)
     return {"files": len(frags), "row_groups": rgs, "files_total": len(allf), "row_groups_total": sum(f.num_row_groups for f in allf)}
 
-# %% ../nbs/06_store.ipynb #bf40843e
+# %% ../nbs/06_store.ipynb #585b6873
 def _file_problem(path: Path, size: int | None, rows: int | None) -> str | None:
     "What is wrong with one data file (None if it reads whole)."
     if not path.exists(): return "missing"
     if size is not None and path.stat().st_size != size: return f"{path.stat().st_size:,} bytes where the log says {size:,}"
     try:
-        n = pq.ParquetFile(path, page_checksum_verification=True).read().num_rows
+        f = pq.ParquetFile(path, page_checksum_verification=True)
+        n = sum(f.read_row_group(i).num_rows for i in range(f.num_row_groups))   # every page, one row group in memory
     except Exception as e: return f"unreadable ({str(e).splitlines()[0][:200]})"
     if rows is not None and n != rows: return f"{n:,} rows where the log says {rows:,}"
     return None
