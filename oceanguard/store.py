@@ -629,7 +629,7 @@ def load_objects(store, link_max_distance_m: float = 1_000.0, link_max_dt_s: flo
     key = f"objects-v{pv}-{sv}-{link_max_distance_m:g}m-{link_max_dt_s:g}s.parquet"
     return conform(_cached(s, key, build), OBJECTS, keep_extra=True)
 
-# %% ../nbs/06_store.ipynb #85ed386b
+# %% ../nbs/06_store.ipynb #68dab216
 def _bbox(bbox) -> tuple[float, float, float, float]:
     try: w, s, e, n = (float(v) for v in bbox)
     except (TypeError, ValueError): raise OceanguardError(f"bbox must be four numbers W,S,E,N (got {bbox!r})")
@@ -659,11 +659,29 @@ def position_filter(bbox=None, start=None, end=None, sources=None, object_types=
     for p in parts[1:]: expr = expr & p
     return expr
 
-def positions_dataset(store, version: int | None = None) -> ds.Dataset | None:
-    "The committed positions of the store as a pyarrow dataset (with the `date` partition column), None if empty."
+def _object_time_order(t: pa.Table) -> np.ndarray:
+    "Row order by (object_id, timestamp), stable: object ids ranked once per distinct value (dictionary codes), then one integer sort."
+    import pyarrow.compute as pc
+    obj = t["object_id"]
+    if not pa.types.is_dictionary(obj.type): obj = pc.dictionary_encode(obj)
+    obj = obj.unify_dictionaries() if hasattr(obj, "unify_dictionaries") else pa.chunked_array(pa.table({"o": obj}).unify_dictionaries()["o"].chunks)
+    words = obj.chunk(0).dictionary.to_numpy(zero_copy_only=False) if obj.num_chunks else np.array([], object)
+    rank = np.argsort(np.argsort(words, kind="stable"))
+    codes = np.concatenate([rank[c.indices.to_numpy()] for c in obj.chunks]) if obj.num_chunks else np.zeros(0, np.int64)
+    return np.lexsort((t["timestamp"].cast(pa.int64()).to_numpy(), codes))
+
+def _decoded(t: pa.Table) -> pa.Table:
+    "Dictionary-coded columns back to plain values."
+    for i, f in enumerate(t.schema):
+        if pa.types.is_dictionary(f.type): t = t.set_column(i, f.name, t[f.name].cast(f.type.value_type))
+    return t
+
+def positions_dataset(store, version: int | None = None, dictionary: bool = False) -> ds.Dataset | None:
+    "The committed positions of the store as a pyarrow dataset (with the `date` partition column), None if empty; `dictionary`: text as dictionary codes."
     dt = _table(_check_store(store), POSITIONS_DIR, version)
     if dt is None or not dt.file_uris(): return None
-    return dt.to_pyarrow_dataset()
+    opts = ds.ParquetReadOptions(dictionary_columns=set(_TEXT) - {"date"}) if dictionary else None
+    return dt.to_pyarrow_dataset(parquet_read_options=opts)
 
 def data_files(store, start=None, end=None, version: int | None = None) -> list[str]:
     "Paths of the committed position files whose date can hold times between `start` and `end` (inclusive)."
@@ -679,7 +697,7 @@ def load_positions(store, bbox=None, start=None, end=None, sources=None, object_
                    columns: Sequence[str] | None = None, version: int | None = None) -> pd.DataFrame:
     "Positions (POSITIONS contract) in `bbox` (W,S,E,N) between `start` and `end`, sorted by object and time; `version`: as of that commit."
     s = _check_store(store)
-    dset = positions_dataset(s, version)
+    dset = positions_dataset(s, version, dictionary=True)        # text read as codes: reading and sorting move no strings
     if columns is not None:
         bad = [c for c in columns if c not in POSITIONS.columns]
         if bad: raise OceanguardError(f"unknown position column(s): {', '.join(bad)}")
@@ -688,13 +706,14 @@ def load_positions(store, bbox=None, start=None, end=None, sources=None, object_
     else:
         cols = list(POSITIONS.columns)
         if columns is not None: cols = [c for c in cols if c in set(columns) | {"object_id", "timestamp"}]
-        df = _read_ds(dset, s, cols, expr).to_pandas()
+        t = _read_ds(dset, s, cols, expr)
+        df = _decoded(t.take(_object_time_order(t)) if t.num_rows else t).to_pandas()
+        del t
     if columns is None: df = conform(df, POSITIONS)
     else:
         tmpl = empty_positions()
         df = pd.DataFrame({c: df[c].astype(tmpl[c].dtype) if c in df.columns else pd.Series(pd.NA, index=df.index).astype(tmpl[c].dtype)
                            for c in dict.fromkeys([*columns, "object_id", "timestamp"])})
-    df = df.sort_values(["object_id", "timestamp"], kind="stable").reset_index(drop=True)
     return df[list(columns)] if columns is not None else df
 
 def scan_plan(store, **filters) -> dict:
