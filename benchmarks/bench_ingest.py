@@ -31,10 +31,11 @@ ap.add_argument("--quick", action="store_true", help="50,000 rows, for a smoke r
 ap.add_argument("--formats", default="dma,noaa,nmea", help="comma-separated subset of dma,noaa,nmea")
 ap.add_argument("--chunksize", type=int, default=200_000, help="ingest chunk size (rows)")
 ap.add_argument("--seed", type=int, default=0)
-ap.add_argument("--realday", type=int, default=1_000_000, help="rows of the real day for the ingest vs pyarrow comparison (0: skip)")
+ap.add_argument("--realday", type=int, default=None, help="rows of the real day for the ingest vs pyarrow comparison (default 1,000,000; 100,000 with --quick; 0: skip)")
 ap.add_argument("--repeat", type=int, default=1, help="runs of each real-day measurement (the fastest is kept)")
 args = ap.parse_args()
 N = 50_000 if args.quick else args.rows
+if args.realday is None: args.realday = 100_000 if args.quick else 1_000_000
 
 def fleet(n: int, seed: int) -> pd.DataFrame:
     "n position rows: vessels on straight legs in Danish waters, 10 s reports, starting over two days (vectorised)."
