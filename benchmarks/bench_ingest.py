@@ -5,7 +5,13 @@ Each ingest runs in its own Python process so that its peak RSS (`resource.getru
 is its own; the baseline RSS of a process that only imports oceanguard is printed beside it, and so is the
 time of a second, idempotent ingest of the same file (hash only).
 
+Then, on the first `--realday` rows of the shared real day (NOAA MarineCadastre 2020-01-01, `datasets/`), side by side in
+one run: the whole `oceanguard ingest` process against a whole process doing pyarrow's `csv.read_csv` + `parquet.write_table`
+of the same file, and the ingest's time split into reading+cleaning, the store's writing (duplicate check, sort, Parquet
+files, Delta commits) and the derived catalogue.
+
 Run: .venv/bin/python benchmarks/bench_ingest.py [--rows 1000000] [--quick] [--formats dma,noaa,nmea] [--chunksize N]
+                                                 [--realday 1000000] [--repeat 1]
 """
 import argparse
 import functools
@@ -25,8 +31,11 @@ ap.add_argument("--quick", action="store_true", help="50,000 rows, for a smoke r
 ap.add_argument("--formats", default="dma,noaa,nmea", help="comma-separated subset of dma,noaa,nmea")
 ap.add_argument("--chunksize", type=int, default=200_000, help="ingest chunk size (rows)")
 ap.add_argument("--seed", type=int, default=0)
+ap.add_argument("--realday", type=int, default=None, help="rows of the real day for the ingest vs pyarrow comparison (default 1,000,000; 100,000 with --quick; 0: skip)")
+ap.add_argument("--repeat", type=int, default=1, help="runs of each real-day measurement (the fastest is kept)")
 args = ap.parse_args()
 N = 50_000 if args.quick else args.rows
+if args.realday is None: args.realday = 100_000 if args.quick else 1_000_000
 
 def fleet(n: int, seed: int) -> pd.DataFrame:
     "n position rows: vessels on straight legs in Danish waters, 10 s reports, starting over two days (vectorised)."
@@ -102,6 +111,54 @@ def measure(*argv) -> dict:
     if out.returncode: sys.exit(f"bench_ingest: ingest failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
+REALDAY = Path(__file__).resolve().parents[1] / "datasets/noaa-marinecadastre-2020-01-01/AIS_2020_01_01_named.csv.gz"
+
+PHASES = r"""
+import json, sys, time
+import oceanguard.store as S
+T = {}
+def timed(name, key):
+    f = getattr(S, name)
+    def g(*a, **k):
+        t = time.perf_counter(); r = f(*a, **k); T[key] = T.get(key, 0) + time.perf_counter() - t; return r
+    setattr(S, name, g)
+timed("_read_file", "read_clean_s"); timed("_commit_file", "store_write_s"); timed("load_objects", "catalogue_s")
+t = time.perf_counter()
+r = S.ingest([sys.argv[1]], sys.argv[2], progress=False)
+print(json.dumps({"ingest_s": time.perf_counter() - t, **T, "accepted": r.total("accepted")}))
+"""
+
+def realday(n: int, d: Path, repeat: int) -> dict:
+    "Whole-process `oceanguard ingest` of the first n rows of the real day vs pyarrow read_csv + write_table of the same file."
+    import gzip, itertools, os, resource
+    src = d / f"realday_{n}.csv"
+    with gzip.open(REALDAY, "rt") as f, open(src, "w") as out:
+        out.writelines(itertools.islice(f, n + 1))
+    exe = Path(sys.executable).parent / "oceanguard"
+    og = [str(exe)] if exe.exists() else [sys.executable, "-c", "import sys; from oceanguard.cli import main; sys.exit(main())"]
+    pa_code = ("import sys, pyarrow.csv as c, pyarrow.parquet as pq; pq.write_table(c.read_csv(sys.argv[1]), sys.argv[2])")
+    def wall(cmd, clean) -> float:
+        best = float("inf")
+        for _ in range(repeat):
+            clean()
+            t = time.perf_counter(); r = subprocess.run(cmd, capture_output=True, text=True); w = time.perf_counter() - t
+            if r.returncode: sys.exit(f"bench_ingest: {' '.join(map(str, cmd))} failed:\n{r.stderr[-2000:]}")
+            best = min(best, w)
+        return best
+    import shutil
+    store = d / "realday_store"
+    t_og = wall(og + ["ingest", str(src), "--out", str(store), "--quiet"], lambda: shutil.rmtree(store, ignore_errors=True))
+    rss_og = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    t_pa = wall([sys.executable, "-c", pa_code, str(src), str(d / "realday.parquet")], lambda: None)
+    shutil.rmtree(store, ignore_errors=True)
+    ph = subprocess.run([sys.executable, "-c", PHASES, str(src), str(store)], capture_output=True, text=True)
+    if ph.returncode: sys.exit(f"bench_ingest: phases failed:\n{ph.stderr[-2000:]}")
+    ph = json.loads(ph.stdout.strip().splitlines()[-1])
+    size = sum(f.stat().st_size for f in (store / "positions").rglob("*.parquet"))
+    return {"rows": n, "csv_MB": src.stat().st_size / 2**20, "oceanguard_ingest_s": t_og, "pyarrow_read_write_s": t_pa,
+            "ratio": t_og / t_pa, "peak_RSS_MB": rss_og, "store_MB": size / 2**20,
+            "pyarrow_parquet_MB": (d / "realday.parquet").stat().st_size / 2**20, **ph}
+
 formats = [f.strip() for f in args.formats.split(",") if f.strip()]
 bad = [f for f in formats if f not in WRITERS]
 if bad: sys.exit(f"bench_ingest: unknown format(s) {bad} (choose from dma, noaa, nmea)")
@@ -125,8 +182,20 @@ with tempfile.TemporaryDirectory() as d:
               f" | peak RSS {r['peak_RSS_MB']:6.0f} MB (+{r['RSS_over_base_MB']:.0f}) | accepted {r['accepted']:,} reconciled={r['reconciled']}"
               f" | re-ingest {r['reingest_s']:.2f} s adds {r['reingest_added']}", flush=True)
 t = pd.DataFrame(rows)
-print()
-print(t.to_string(index=False, float_format=lambda x: f"{x:,.1f}"))
+if len(t):
+    print()
+    print(t.to_string(index=False, float_format=lambda x: f"{x:,.1f}"))
 if len(t) > 1:
     fastest = t.rows_per_s.max()
     print("throughput relative to the fastest format: " + ", ".join(f"{f} {v / fastest:.2f}" for f, v in zip(t.format, t.rows_per_s)))
+
+if args.realday:
+    with tempfile.TemporaryDirectory() as d:
+        r = realday(args.realday, Path(d), args.repeat)
+    print()
+    print(f"real day, first {r['rows']:,} rows ({r['csv_MB']:.0f} MB CSV), whole processes, best of {args.repeat}:")
+    print(f"  oceanguard ingest             {r['oceanguard_ingest_s']:6.2f} s   (peak RSS {r['peak_RSS_MB']:.0f} MB, store {r['store_MB']:.1f} MB)")
+    print(f"  pyarrow read_csv+write_table  {r['pyarrow_read_write_s']:6.2f} s   (Parquet {r['pyarrow_parquet_MB']:.1f} MB)")
+    print(f"  ratio                         {r['ratio']:6.2f} x")
+    print(f"  inside the ingest ({r['ingest_s']:.2f} s in-process): read+clean {r['read_clean_s']:.2f} s, "
+          f"store write (duplicates, sort, Parquet, Delta commits) {r['store_write_s']:.2f} s, catalogue {r['catalogue_s']:.2f} s")

@@ -113,6 +113,8 @@ def _latest_statics(history: pd.DataFrame) -> pd.DataFrame:
 def _join_sources(pairs: pd.DataFrame) -> pd.Series:
     "Comma-joined sorted distinct sources per object from (object_id, source) pairs."
     p = pairs.dropna().drop_duplicates().sort_values(["object_id", "source"])
+    first = ~p["object_id"].duplicated().to_numpy()
+    if first.all(): return pd.Series(p["source"].to_numpy(), index=pd.Index(p["object_id"], name="object_id"), dtype="string")  # one source each
     return p.groupby("object_id", sort=True)["source"].agg(",".join).astype("string")
 
 def _best_links(links: pd.DataFrame) -> pd.Series:
@@ -178,7 +180,8 @@ def build_catalogue(positions: pd.DataFrame | None, statics: pd.DataFrame | None
         out["mmsi"] = out["mmsi"].fillna(pp["mmsi"].astype("Int64"))
     # static-only objects (a type 5 report without positions) are still catalogued
     aid = idx.to_series().str.extract(r"^mmsi:(\d+)$")[0]
-    out["mmsi"] = out["mmsi"].fillna(pd.to_numeric(aid, errors="coerce").astype("Int64"))
+    aid_n = pd.to_numeric(aid, errors="coerce").astype("Int64")
+    out["mmsi"] = out["mmsi"].fillna(aid_n.where(aid_n <= 999_999_999))   # a longer number (30-bit MMSI) stays in object_id only
     out["object_type"] = out["object_type"].fillna(pd.Series("vessel", index=idx, dtype="string").where(aid.notna()))
     latest = _latest_statics(history).reindex(idx)
     for f in [*STATIC_FIELDS, *IDENTITY_COUNTS.values()]:
@@ -194,7 +197,7 @@ def build_catalogue(positions: pd.DataFrame | None, statics: pd.DataFrame | None
     out["ship_type"] = code
     out["ship_type_text"] = ship_type_text(code).astype("string").where(code.notna(), out["ship_type_text"].astype("string"))
     info = mmsi_info(out["mmsi"])
-    out["mmsi_valid"] = info["mmsi_valid"].where(out["mmsi"].notna())
+    out["mmsi_valid"] = info["mmsi_valid"].where(out["mmsi"].notna()).mask(out["mmsi"].isna() & aid_n.notna(), False)
     out["flag_state"] = info["flag_state"]
     out["ais_class"] = out["ais_class"].astype("string").str.removeprefix("Class ").where(lambda s: s.isin(["A", "B"]))
     out = out.reset_index()

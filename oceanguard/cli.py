@@ -15,7 +15,8 @@ __all__ = ['COMMANDS', 'main']
 
 # %% ../nbs/90_cli.ipynb #e2b40cbb
 COMMANDS = {
-    "ingest": ("oceanguard.store:ingest_main", "ingest raw files into the position store (Parquet by date)"),
+    "ingest": ("oceanguard.store:ingest_main", "ingest raw files into the position store (Delta Lake tables, positions by date)"),
+    "store": ("oceanguard.store:store_main", "check, repair, compact or migrate a position store"),
     "samples": ("oceanguard.store:samples_main", "write the shipped real samples and a synthetic fleet into a folder"),
     "synthesize": ("oceanguard.synthetic:synthesize_main", "generate a seeded synthetic fleet as CSV or Parquet"),
     "detect": ("oceanguard.detect:detect_main", "run the rule detectors (and a trained model) and write anomalies"),

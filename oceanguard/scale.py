@@ -171,12 +171,13 @@ def detect_store(store, params=None, zones=None, kinds=None, scheduler="threads"
         from oceanguard.rules_interaction import load_zones
         zones = load_zones(zones, ps["zone_entry"].name_field)
     dset = S.positions_dataset(root)
+    files = S.data_files(root, start, end) if dset is not None else []
     an = empty_anomalies()
-    if dset is not None:
+    if files:
         objects, statics = _catalogue(root)
         n = int(npartitions or max(int(num_workers), math.ceil(dset.count_rows() / int(partition_rows))))
         if shuffle_method is None and isinstance(scheduler, str): shuffle_method = "disk"
-        ddf = dd.read_parquet(str(root / S.POSITIONS_DIR), filters=store_filters(bbox, start, end), split_row_groups=True)
+        ddf = dd.read_parquet(files, filters=store_filters(bbox, start, end), split_row_groups=True)
         pos = ddf.map_partitions(_read_part, bbox, start, end, meta=_read_part(ddf._meta))
         pos = pos.shuffle("object_id", npartitions=n, shuffle_method=shuffle_method)
         from oceanguard.features import features_from_params

@@ -1,4 +1,4 @@
-"""The position store: filtered reads return exactly the expected subsets and touch fewer partitions and row
+"""The position store (Delta Lake tables): filtered reads return exactly the expected subsets and touch fewer partitions and row
 groups; overlapping files are deduplicated; incremental ingest gives the same store and catalogue as one ingest."""
 import numpy as np
 import pandas as pd
@@ -29,7 +29,7 @@ def everything(store):
 
 def test_contract_and_layout(store, everything):
     validate(everything, POSITIONS)
-    dates = sorted(p.name for p in (store / "positions").iterdir())
+    dates = sorted(p.name for p in (store / "positions").glob("date=*"))
     assert dates == sorted({f"date={d}" for d in everything.timestamp.dt.strftime("%Y-%m-%d")})
     assert all(len(list((store / "positions" / d).glob("*.parquet"))) == 1 for d in dates)   # compacted: one file per day
     assert everything.groupby("object_id").timestamp.is_monotonic_increasing.all()
@@ -62,7 +62,7 @@ def test_time_window_exact_and_pruned(store, everything):
     day = _plan(store, position_filter(start="2022-10-15", end="2022-10-15 23:59:59"))
     assert nrg < day[1]                                  # and inside it, only the row groups of that window
     p = scan_plan(store, start=t0, end=t1)
-    assert (p["files"], p["row_groups"]) == (nf, nrg) and p["files_total"] == len(list((store / "positions").iterdir()))
+    assert (p["files"], p["row_groups"]) == (nf, nrg) and p["files_total"] == len(list((store / "positions").glob("date=*")))
 
 def test_naive_times_are_utc_and_multi_day(store, everything):
     got = load_positions(store, start="2014-01-04", end="2014-01-06 23:59:59")
@@ -91,7 +91,7 @@ def test_overlapping_file_adds_only_new_rows(tmp_path):
     f = rep.files[0]
     assert f.reconciled and f.accepted == 10 and f.n_input == 210
     assert len(load_positions(tmp_path)) == n0 + 10
-    assert sorted(p.name for p in (tmp_path / "positions").iterdir()) == ["date=2022-10-15", "date=2022-10-16"]
+    assert sorted(p.name for p in (tmp_path / "positions").glob("date=*")) == ["date=2022-10-15", "date=2022-10-16"]
     assert int(load_objects(tmp_path).set_index("object_id").loc["mmsi:219000734", "n_positions"]) == n0 + 10
 
 def test_incremental_equals_one_shot(tmp_path):
@@ -123,3 +123,42 @@ def test_detections_are_linked_whatever_the_order(tmp_path):
 def load_positions_once(tmp_path):
     ingest([GBG], tmp_path / "gbg_only", progress=False)
     return load_positions(tmp_path / "gbg_only")
+
+
+@pytest.mark.parametrize("chunksize", [2, 1000])
+def test_only_rows_equal_in_every_field_are_duplicates_and_detect_agrees(tmp_path, chunksize):
+    "A repeated row is a duplicate (within a chunk, across chunks, against the table); the same report with another SOG is not."
+    from oceanguard.detect import read_clean
+    lines = FERRY.read_text().splitlines()
+    other_sog = lines[5].split(","); other_sog[7] = str(float(other_sog[7]) + 0.1)
+    f = tmp_path / "dups.csv"
+    f.write_text("\n".join([lines[0], lines[5], lines[6], lines[5], ",".join(other_sog)]) + "\n")
+    fr = ingest([f], tmp_path / "s", progress=False, chunksize=chunksize).files[0]
+    assert (fr.n_input, fr.accepted, fr.duplicates) == (4, 3, 1) and fr.reconciled
+    r = read_clean(f, chunksize=chunksize)
+    assert (len(r["positions"]), r["n_duplicates"]) == (3, 1)
+    key = lambda d: d.sort_values(list(d.columns), ignore_index=True)
+    pd.testing.assert_frame_equal(key(load_positions(tmp_path / "s")), key(r["positions"]))
+    # the same rows in another file are duplicates of the stored ones; the SOG variant of a stored row is new
+    g = tmp_path / "again.csv"
+    sog2 = lines[6].split(","); sog2[7] = str(float(sog2[7]) + 0.2)
+    g.write_text("\n".join([lines[0], lines[5], lines[6], ",".join(other_sog), ",".join(sog2)]) + "\n")
+    fr = ingest([g], tmp_path / "s", progress=False, chunksize=chunksize).files[0]
+    assert (fr.n_input, fr.accepted, fr.duplicates) == (4, 1, 3)
+    assert len(load_positions(tmp_path / "s")) == 4
+
+
+def test_time_travel_and_compaction_keep_rows(tmp_path):
+    from oceanguard.store import compact
+    ingest([FERRY], tmp_path, progress=False)
+    n1 = len(load_positions(tmp_path))
+    over = tmp_path / "later.csv"
+    lines = FERRY.read_text().splitlines()
+    over.write_text("\n".join([lines[0]] + [l.replace("13:0", "14:0") for l in lines[-5:]]) + "\n")
+    ingest([over], tmp_path, progress=False)
+    before = load_positions(tmp_path)
+    assert len(before) == n1 + 5
+    assert compact(tmp_path) == 1
+    pd.testing.assert_frame_equal(load_positions(tmp_path), before)
+    assert scan_plan(tmp_path)["files"] == 1
+    assert len(load_positions(tmp_path, version=1)) == n1       # as after the first file's commit
