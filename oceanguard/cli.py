@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import sys
 
+from .commands import PARSERS
 from .core import OceanguardError
 
 # %% auto #0
@@ -46,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     mod, fn = COMMANDS[cmd][0].split(":")
     try:
+        if cmd in PARSERS: PARSERS[cmd]().parse_args(rest)   # --help and argument errors before the module's heavy imports
         return int(getattr(importlib.import_module(mod), fn)(rest) or 0)
     except OceanguardError as e:
         print(f"oceanguard: error: {e}", file=sys.stderr); return 2

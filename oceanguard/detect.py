@@ -5,7 +5,6 @@
 # %% ../nbs/25_detect.ipynb #a9cd384a
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .anomalies import ANOMALY_COLUMNS, concat_anomalies, empty_anomalies, explain
-from .core import OceanguardError, load_params, ArgumentParser
+from .core import OceanguardError, load_params
 from .rules import SINGLE_RULES, Track
 from .rules_interaction import INTERACTION_RULES
 
@@ -207,22 +206,6 @@ def load_inputs(inputs, bbox=None, start=None, end=None) -> dict:
     return {"positions": positions, "statics": statics, "objects": objects, "n_input": n_in, "n_quarantined": n_quar, "n_duplicates": n_dup}
 
 # %% ../nbs/25_detect.ipynb #db3010a0
-def _detect_parser() -> argparse.ArgumentParser:
-    ap = ArgumentParser(prog="oceanguard detect", description="Run the rule detectors (and a trained model) and write anomalies.")
-    ap.add_argument("inputs", nargs="+", metavar="INPUT", help="raw files (any reader format) or position store directories")
-    ap.add_argument("--out", required=True, help="anomalies Parquet file to write")
-    ap.add_argument("--params", help="params.yaml (section `rules`, and `features`)")
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter, e.g. rules.ais_gap.min_gap_h=6")
-    ap.add_argument("--zones", help="GeoJSON of zones for zone_entry")
-    ap.add_argument("--bbox", help="W,S,E,N (write --bbox=-71.1,42.2,-70.7,42.5 when W is negative)")
-    ap.add_argument("--start", help="only positions at or after this time (UTC)")
-    ap.add_argument("--end", help="only positions at or before this time (UTC)")
-    ap.add_argument("--kinds", help=f"comma-separated kinds to run (default all: {','.join(RULES)})")
-    ap.add_argument("--model", help="trained model: a path or 'latest' (default: latest if one exists)")
-    ap.add_argument("--no-model", action="store_true", help="rules only")
-    ap.add_argument("--places", default=None, help="learned places (Parquet from `learn_places`); default: learned from the input itself (params places.learn)")
-    return ap
-
 def _malloc_mode(mmap_threshold: int, trim: bool = False):
     """glibc's policy for large blocks in this process. Blocks under `mmap_threshold` are reused once freed
     (no fresh pages, no page faults: right for the chunk-sized temporaries of reading); larger ones go back to
@@ -237,7 +220,8 @@ def _malloc_mode(mmap_threshold: int, trim: bool = False):
 
 def detect_main(argv: list[str] | None = None) -> int:
     "`oceanguard detect INPUT... --out anomalies.parquet [...]`: anomalies from raw files or a store; prints counts by kind."
-    a = _detect_parser().parse_args(argv)
+    from oceanguard.commands import detect_parser
+    a = detect_parser().parse_args(argv)
     _malloc_mode(32 << 20)                           # reading: chunk temporaries reuse freed memory
     params = load_params(a.params, a.set)
     kinds = check_kinds(a.kinds)
@@ -325,16 +309,8 @@ def format_anomalies(an: pd.DataFrame, fmt: str = "table", width: int = 100) -> 
 
 def anomalies_main(argv: list[str] | None = None) -> int:
     "`oceanguard anomalies list SOURCE [filters] [--format table|csv|json]` and `oceanguard anomalies explain SOURCE ID`."
-    ap = ArgumentParser(prog="oceanguard anomalies", description="List or explain detected anomalies.")
-    sub = ap.add_subparsers(dest="action", required=True, parser_class=ArgumentParser)
-    ls = sub.add_parser("list", help="list anomalies filtered by area, time, kind and object")
-    ls.add_argument("source", metavar="STORE_OR_FILE")
-    ls.add_argument("--bbox", help="W,S,E,N"); ls.add_argument("--start"); ls.add_argument("--end")
-    ls.add_argument("--kinds", help="comma-separated kinds"); ls.add_argument("--object", help="object id or MMSI")
-    ls.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    ex = sub.add_parser("explain", help="the full trail of one anomaly")
-    ex.add_argument("source", metavar="STORE_OR_FILE"); ex.add_argument("anomaly_id")
-    a = ap.parse_args(argv)
+    from oceanguard.commands import anomalies_parser
+    a = anomalies_parser().parse_args(argv)
     an = read_anomalies(a.source)
     if a.action == "explain":
         print(explain(a.anomaly_id, an)); return 0

@@ -5,14 +5,13 @@
 # %% ../../nbs/35_train.ipynb #63c38d9a
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..core import OceanguardError, check_file, frame_hash, load_params, ArgumentParser
+from ..core import OceanguardError, check_file, frame_hash, load_params
 from .windows import Normaliser, TrafficMap, make_windows, step_features
 from .lstm import MotionModel, ModelParams, calibrate_threshold, fit_net, model_params, window_scores
 from .registry import REQUIRED_COLUMNS, model_card, model_version, save_model
@@ -98,13 +97,8 @@ def read_positions(path) -> pd.DataFrame:
 
 def train_main(argv: list[str] | None = None) -> int:
     "CLI: `oceanguard train INPUT --out DIR [--params params.yaml] [--set key=value ...]`."
-    ap = ArgumentParser(prog="oceanguard train", description="Train the LSTM motion model on normal traffic.")
-    ap.add_argument("input", help="positions: store folder, Parquet, CSV/NMEA/GeoPackage file, or 'synthetic'")
-    ap.add_argument("--out", default="models", help="registry folder (default: models)")
-    ap.add_argument("--params", default=None, help="params.yaml (section `model`)")
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override, e.g. model.epochs=4")
-    ap.add_argument("--quiet", action="store_true")
-    a = ap.parse_args(argv)
+    from oceanguard.commands import train_parser
+    a = train_parser().parse_args(argv)
     params = load_params(a.params, a.set)
     pos = normal_traffic() if a.input == "synthetic" else read_positions(a.input)
     log = None if a.quiet else (lambda m: print(m, file=sys.stderr))
