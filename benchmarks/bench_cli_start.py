@@ -1,6 +1,6 @@
 """Start-up time of the `oceanguard` command, whole process: `--help`, a subcommand's `--help` and an argument error.
 
-Each case runs the installed entry point (or `python -m oceanguard.cli` when it is not on PATH) in a fresh
+Each case runs the installed entry point (or `python -c` calling `oceanguard.cli.main` when it is not on PATH) in a fresh
 process REPS times after one warm-up run; the median wall time is printed with the min, max and the load
 average around it. Target: under 0.3 s (issue 11).
 
@@ -26,7 +26,7 @@ def main():
     a = ap.parse_args()
     reps = a.reps or (5 if a.quick else 15)
     exe = shutil.which("oceanguard")
-    base = [exe] if exe else [sys.executable, "-m", "oceanguard.cli"]
+    base = [exe] if exe else [sys.executable, "-c", "import sys; from oceanguard.cli import main; sys.exit(main())"]
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start; {reps} runs per case after 1 warm-up; command {' '.join(base)}")
     for name, argv in CASES:
         load0 = os.getloadavg()[0]

@@ -1,0 +1,55 @@
+"""Speed work must not change a single anomaly: `oceanguard detect` on a fixed slice of the real NOAA day gives the
+anomalies main gave at 2e84f6a, every column (content hash of the sorted frame), before any speed-up.
+
+The slice is every report of the real day inside two boxes (the Mississippi delta's platforms and Tampa Bay: 353,730
+rows, 7 of the 8 rule kinds fire), cut from `datasets/` as raw text lines. The expected figures are in
+`tests/fixtures/detect_realday_slice.json`."""
+import gzip
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from oceanguard.cli import main
+from oceanguard.core import frame_hash
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL_DAY = ROOT / "datasets" / "noaa-marinecadastre-2020-01-01" / "AIS_2020_01_01_named.csv.gz"
+EXPECTED = json.loads((ROOT / "tests" / "fixtures" / "detect_realday_slice.json").read_text())
+SORT = ["start", "object_id", "kind", "anomaly_id"]
+
+
+def real_day_slice(out: Path) -> Path:
+    "The raw lines of the real day whose LAT/LON fall in the fixture's boxes (header kept)."
+    boxes = EXPECTED["boxes_w_s_e_n"]
+
+    def inside(line: bytes) -> bool:
+        f = line.split(b",", 4)
+        try: lat, lon = float(f[2]), float(f[3])
+        except (ValueError, IndexError): return False
+        return any(w <= lon <= e and s <= lat <= n for w, s, e, n in boxes)
+
+    with gzip.open(REAL_DAY, "rb") as f:
+        head = f.readline()
+        out.write_bytes(head + b"".join(line for line in f if inside(line)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def slice_csv(tmp_path_factory):
+    if not REAL_DAY.exists(): pytest.skip("the real NOAA day is not in datasets/")
+    return real_day_slice(tmp_path_factory.mktemp("realday") / "AIS_2020_01_01_slice.csv")
+
+
+@pytest.mark.slow
+def test_detect_on_the_real_day_slice_is_unchanged(slice_csv, tmp_path, capsys):
+    assert sum(1 for _ in open(slice_csv, "rb")) - 1 == EXPECTED["rows"]
+    rc = main(["detect", str(slice_csv), "--out", str(tmp_path / "an.parquet"), "--no-model"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert f"{EXPECTED['positions']:,} positions" in out and f"{EXPECTED['duplicates']:,} duplicates" in out, out
+    an = pd.read_parquet(tmp_path / "an.parquet")
+    assert an["kind"].value_counts().sort_index().to_dict() == EXPECTED["kinds"]
+    assert sorted(an["anomaly_id"]) == EXPECTED["anomaly_ids_sorted"]
+    assert frame_hash(an.sort_values(SORT, kind="stable").reset_index(drop=True)) == EXPECTED["frame_hash_sorted"]
