@@ -18,8 +18,8 @@ from .rules_interaction import INTERACTION_RULES
 
 # %% auto #0
 __all__ = ['RULES', 'FEATURE_NEEDS', 'MODEL_ROOTS', 'check_kinds', 'check_rule_params', 'detect', 'score_with_model',
-           'parse_bbox', 'parse_time', 'read_clean', 'load_inputs', 'detect_main', 'read_anomalies', 'filter_anomalies',
-           'format_anomalies', 'anomalies_main']
+           'parse_bbox', 'parse_time', 'read_clean', 'load_inputs', 'compact_text', 'detect_main', 'read_anomalies',
+           'filter_anomalies', 'format_anomalies', 'anomalies_main']
 
 # %% ../nbs/25_detect.ipynb #ccfc7916
 RULES = {**SINGLE_RULES, **INTERACTION_RULES}
@@ -112,6 +112,11 @@ def _row_hash(pp: pd.DataFrame) -> np.ndarray:
     from oceanguard.contracts import POSITIONS
     return pd.util.hash_pandas_object(pp[[c for c in POSITIONS.columns if c not in ("raw_file", "raw_line")]], index=False).to_numpy()
 
+def _take_text(x: pd.Categorical, rows: np.ndarray):
+    "Rows of a text column kept as categories, back as the contract's string array."
+    from oceanguard.contracts import STRING
+    return pd.array(np.asarray(x.categories, dtype=object), dtype=STRING).take(x.codes[rows])
+
 def read_clean(path, bbox=None, start=None, end=None, chunksize: int | None = None) -> dict:
     """Positions of one raw file, read and cleaned chunk by chunk, sorted by (object_id, timestamp), then filtered;
     and its statics and counts. Same rows and counts as cleaning the whole file at once, in a fraction of the memory."""
@@ -119,7 +124,7 @@ def read_clean(path, bbox=None, start=None, end=None, chunksize: int | None = No
     from oceanguard.cleaning import clean_positions
     from oceanguard.contracts import POSITIONS, STRING, empty, validate
     from oceanguard.readers import DEFAULT_CHUNKSIZE, iter_any
-    parts, hashes, stat, n_in, n_quar, n_dup = [], [], [], 0, 0, 0
+    parts, stat, n_in, n_quar, n_dup = [], [], 0, 0, 0
     for r in iter_any(path, chunksize=chunksize or DEFAULT_CHUNKSIZE):
         n_in += r.n_input; n_quar += len(r.quarantine)
         if len(r.statics): stat.append(r.statics)
@@ -129,7 +134,6 @@ def read_clean(path, bbox=None, start=None, end=None, chunksize: int | None = No
         pp = c.positions
         del c
         if len(pp):                                  # compact: text as categories, no raw text kept
-            hashes.append(_row_hash(pp))
             parts.append({k: pp[k].astype("category") if k in _TEXT_COLUMNS else pp[k] for k in POSITIONS.columns})
         del pp
     if not parts: return {"positions": empty(POSITIONS), "statics": stat, "n_input": n_in, "n_quarantined": n_quar, "n_duplicates": n_dup}
@@ -138,7 +142,7 @@ def read_clean(path, bbox=None, start=None, end=None, chunksize: int | None = No
         xs = [d.pop(k) for d in parts]
         cols[k] = union_categoricals(xs) if k in _TEXT_COLUMNS else pd.concat(xs, ignore_index=True).array
         del xs
-    h = np.concatenate(hashes); del hashes, parts
+    del parts
     obj = cols["object_id"]
     rank = np.argsort(np.argsort(np.asarray(obj.categories, dtype=object), kind="stable"))[obj.codes]   # objects in text order
     t = cols["timestamp"].asi8 if hasattr(cols["timestamp"], "asi8") else pd.DatetimeIndex(cols["timestamp"]).asi8
@@ -151,11 +155,12 @@ def read_clean(path, bbox=None, start=None, end=None, chunksize: int | None = No
     cand = np.zeros(len(o), bool); cand[1:] |= same; cand[:-1] |= same
     dup = np.zeros(len(o), bool)
     if cand.any():                                   # a duplicate in another chunk: same object, time and row hash
-        oc = o[cand]
-        dup[cand] = pd.DataFrame({"o": obj.codes[oc], "t": t[oc], "h": h[oc]}).duplicated(keep="first").to_numpy()
+        oc = o[cand]                                 # rows hashed only here, for the few rows that share object and time
+        h = _row_hash(pd.DataFrame({k: _take_text(x, oc) if k in _TEXT_COLUMNS else x.take(oc) for k, x in cols.items()}, copy=False))
+        dup[cand] = pd.DataFrame({"o": obj.codes[oc], "t": t[oc], "h": h}).duplicated(keep="first").to_numpy()
     n_dup += int(dup.sum())
     o = o[~dup]
-    del h, dup, cand, same
+    del dup, cand, same
     keep = np.ones(len(o), bool)
     if bbox is not None: keep &= _in_box(cols["lat"][o], cols["lon"][o], bbox)
     if start is not None: keep &= t[o] >= start.value
@@ -164,7 +169,7 @@ def read_clean(path, bbox=None, start=None, end=None, chunksize: int | None = No
     out = {}
     for k in POSITIONS.columns:
         x = cols.pop(k)
-        out[k] = pd.array(np.asarray(x.categories, dtype=object), dtype=STRING).take(x.codes[o]) if k in _TEXT_COLUMNS else x.take(o)
+        out[k] = _take_text(x, o) if k in _TEXT_COLUMNS else x.take(o)
         del x
     positions = pd.DataFrame(out, copy=False)
     validate(positions.head(100_000), POSITIONS, what="cleaned positions")   # every chunk was cleaned to the contract; checked here once
@@ -210,13 +215,24 @@ def _malloc_mode(mmap_threshold: int, trim: bool = False):
     """glibc's policy for large blocks in this process. Blocks under `mmap_threshold` are reused once freed
     (no fresh pages, no page faults: right for the chunk-sized temporaries of reading); larger ones go back to
     the system when freed (right for the whole-file arrays of features and rules, which would otherwise pile up
-    to GBs at 10M rows). `trim` first hands back whatever is free. A no-op where there is no glibc."""
+    to GBs at 10M rows). `trim` first hands back whatever is free (glibc's and Arrow's pools). A no-op where there is no glibc."""
     try:
         import ctypes
         libc = ctypes.CDLL("libc.so.6")
         if trim: libc.malloc_trim(0)
         libc.mallopt(-3, int(mmap_threshold))          # M_MMAP_THRESHOLD
     except (OSError, AttributeError): pass
+    if trim:                                         # and Arrow's own allocator (mimalloc/jemalloc) keeps what the
+        import pyarrow as pa                         # text of the read held: ~0.5 GB at 10M rows, until asked
+        pa.default_memory_pool().release_unused()
+
+def compact_text(positions: pd.DataFrame) -> pd.DataFrame:
+    """`positions` with the few-valued text columns (`source`, `object_type`, `raw_file`) as categories, in place:
+    10M rows of text are ~0.5 GB, their codes ~30 MB. Features, rules and evidence read them alike."""
+    from oceanguard.features import COMPACT_TEXT
+    for c in COMPACT_TEXT:
+        if c in positions.columns and isinstance(positions[c].dtype, pd.StringDtype): positions[c] = positions[c].astype("category")
+    return positions
 
 def detect_main(argv: list[str] | None = None) -> int:
     "`oceanguard detect INPUT... --out anomalies.parquet [...]`: anomalies from raw files or a store; prints counts by kind."
@@ -234,9 +250,10 @@ def detect_main(argv: list[str] | None = None) -> int:
         check_file(a.zones, "zones file")
     out = Path(a.out)
     if out.exists() and out.is_dir(): raise OceanguardError(f"--out is a directory, expected a file: {out}")
+    if a.dask: return _detect_cluster_main(a, params, kinds, bbox, start, end, out)
     data = load_inputs(a.inputs, bbox, start, end)
+    pos = compact_text(data.pop("positions"))
     _malloc_mode(1 << 20, trim=True)                 # features and rules: whole-file arrays go back when freed
-    pos = data.pop("positions")
     n_pos = len(pos)
     if n_pos:
         from oceanguard.features import features_from_params
@@ -258,14 +275,34 @@ def detect_main(argv: list[str] | None = None) -> int:
             model_note = "model: none available, rules only"
         else:
             an = concat_anomalies([an, m]); model_note = f"model: {m.detector.iloc[0] if len(m) else a.model or 'latest'}, {len(m)} anomalies"
+    return _write_anomalies(an, out, kinds, f"{n_pos:,} positions from {len(a.inputs)} input(s) "
+                            f"({data['n_quarantined']:,} rows quarantined, {data['n_duplicates']:,} duplicates)", model_note)
+
+def _write_anomalies(an: pd.DataFrame, out: Path, kinds: list, what: str, model_note: str) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     an.to_parquet(out, index=False)
-    print(f"oceanguard detect: {n_pos:,} positions from {len(a.inputs)} input(s) "
-          f"({data['n_quarantined']:,} rows quarantined, {data['n_duplicates']:,} duplicates), {len(an):,} anomalies -> {out}")
+    print(f"oceanguard detect: {what}, {len(an):,} anomalies -> {out}")
     vc = an["kind"].value_counts()
     for k in kinds + sorted(set(vc.index) - set(kinds)): print(f"  {k:<11} {int(vc.get(k, 0)):>7,}")
     print(f"  {model_note}")
     return 0
+
+def _detect_cluster_main(a, params: dict, kinds: list, bbox, start, end, out: Path) -> int:
+    "`oceanguard detect STORE --dask ADDRESS`: `scale.detect_cluster`, with the same places, model and output as in memory."
+    from oceanguard.core import check_file
+    if len(a.inputs) != 1 or not Path(a.inputs[0]).is_dir():
+        raise OceanguardError("--dask runs on one position store (a folder) as the only INPUT")
+    if a.partition_rows < 1: raise OceanguardError(f"--partition-rows must be >= 1 (got {a.partition_rows})")
+    from oceanguard.scale import detect_cluster, model_folder
+    places = pd.read_parquet(check_file(a.places, "places file")) if a.places else None
+    model = None if a.no_model else model_folder(a.model or "latest")
+    if a.model and model is None: raise OceanguardError(f"--model {a.model}: no trained model found there (train one with `oceanguard train` or `dvc repro`)")
+    an = detect_cluster(a.inputs[0], params, a.dask, zones=a.zones, kinds=kinds, model=model, places=places,
+                        bbox=bbox, start=start, end=end, partition_rows=a.partition_rows)
+    model_note = ("model: not used (--no-model)" if a.no_model else "model: none available, rules only" if model is None else
+                  f"model: {model.name}, {int((an['detector'].str.startswith('model:')).sum())} anomalies")
+    return _write_anomalies(an, out, kinds, f"{an.attrs.get('n_positions', 0):,} positions from 1 store on dask {a.dask} "
+                            f"({an.attrs.get('n_partitions', 0)} partitions of whole vessels)", model_note)
 
 # %% ../nbs/25_detect.ipynb #06fbfd93
 def read_anomalies(src) -> pd.DataFrame:

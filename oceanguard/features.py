@@ -19,8 +19,8 @@ from .core import OceanguardError, section
 from .geo import KN, PortIndex, ShoreIndex, _chord_nm, _legs, _point_terms, _unit_xyz, angle_diff, distance_to_shore_nm
 
 # %% auto #0
-__all__ = ['FEATURE_COLUMNS', 'FeatureParams', 'feature_params', 'add_features', 'features_from_params', 'to_trajectories',
-           'from_trajectories']
+__all__ = ['FEATURE_COLUMNS', 'COMPACT_TEXT', 'FeatureParams', 'feature_params', 'port_distance_nm', 'add_features',
+           'features_from_params', 'to_trajectories', 'from_trajectories']
 
 # %% ../nbs/10_features.ipynb #2a488a45
 class FeatureParams(BaseModel):
@@ -92,7 +92,7 @@ def _cell_candidates(centre: np.ndarray, tree, r: float, k: int) -> tuple[np.nda
     order = np.argsort(cell_of, kind="stable")
     return np.r_[0, np.cumsum(np.bincount(cell_of, minlength=len(centre)))], port[order]
 
-def _port_distance_nm(lat: np.ndarray, lon: np.ndarray, index: PortIndex, pt: dict | None = None,
+def port_distance_nm(lat: np.ndarray, lon: np.ndarray, index: PortIndex, pt: dict | None = None,
                       cell_deg: float = 0.01, k: int = 16) -> np.ndarray:
     "Exactly `index.query(lat, lon)[0]`, with the tree searched once per grid cell instead of once per position (see text)."
     n = len(lat)
@@ -140,7 +140,7 @@ def _consecutive_legs(lat: np.ndarray, lon: np.ndarray, workers: int | None = No
         out[0][a + 1:b + 1], out[1][a + 1:b + 1] = _legs({k: v[:-1] for k, v in pt.items()}, {k: v[1:] for k, v in pt.items()})
         if ports is not None:
             last = b + 1 if b == n_legs else b                                        # each position once
-            out[2][a:last] = _port_distance_nm(lat[a:last], lon[a:last], ports, {k: v[:last - a] for k, v in pt.items()})
+            out[2][a:last] = port_distance_nm(lat[a:last], lon[a:last], ports, {k: v[:last - a] for k, v in pt.items()})
     k = min(workers or os.cpu_count() or 1, max(1, n_legs // 100_000))
     cuts = np.linspace(0, n_legs, max(k, -(-n_legs // piece)) + 1).astype(int)
     if k <= 1:
@@ -152,11 +152,17 @@ def _consecutive_legs(lat: np.ndarray, lon: np.ndarray, workers: int | None = No
 
 # %% ../nbs/10_features.ipynb #10498410
 FEATURE_COLUMNS = [c for c in FEATURES.columns if c not in POSITIONS.columns]
+COMPACT_TEXT = ("source", "object_type", "raw_file")     # few distinct values: a category code a row instead of the text
 
 def _conformed(positions: pd.DataFrame, keep_extra: bool) -> pd.DataFrame:
-    "`conform(positions, POSITIONS)`, without copying when the columns already have the contract's dtypes."
+    """`conform(positions, POSITIONS)`, without copying when the columns already have the contract's dtypes (or, for
+    the few-valued text columns `source`, `object_type` and `raw_file`, are categories of text: `detect` keeps them so)."""
     want = _position_dtypes()
-    if all(c in positions.columns and positions[c].dtype == d for c, d in want.items()):
+    def same(c, d):
+        if c not in positions.columns: return False
+        x = positions[c].dtype
+        return x == d or (c in COMPACT_TEXT and isinstance(x, pd.CategoricalDtype) and x.categories.inferred_type in ("string", "empty"))
+    if all(same(c, d) for c, d in want.items()):
         extra = [c for c in positions.columns if c not in want] if keep_extra else []
         return pd.DataFrame({c: positions[c] for c in [*want, *extra]}, copy=False)
     return conform(positions, POSITIONS, keep_extra=keep_extra, what="positions")
