@@ -17,9 +17,9 @@ from .rules import SINGLE_RULES, Track
 from .rules_interaction import INTERACTION_RULES
 
 # %% auto #0
-__all__ = ['RULES', 'FEATURE_NEEDS', 'MODEL_ROOTS', 'check_kinds', 'check_rule_params', 'detect', 'score_with_model',
-           'parse_bbox', 'parse_time', 'read_clean', 'load_inputs', 'compact_text', 'detect_main', 'read_anomalies',
-           'filter_anomalies', 'format_anomalies', 'anomalies_main']
+__all__ = ['RULES', 'FEATURE_NEEDS', 'MODEL_ROOTS', 'RULE_COLUMNS', 'check_kinds', 'check_rule_params', 'detect',
+           'score_with_model', 'parse_bbox', 'parse_time', 'read_clean', 'load_inputs', 'rule_columns', 'compact_text',
+           'detect_main', 'read_anomalies', 'filter_anomalies', 'format_anomalies', 'anomalies_main']
 
 # %% ../nbs/25_detect.ipynb #ccfc7916
 RULES = {**SINGLE_RULES, **INTERACTION_RULES}
@@ -226,6 +226,13 @@ def _malloc_mode(mmap_threshold: int, trim: bool = False):
         import pyarrow as pa                         # text of the read held: ~0.5 GB at 10M rows, until asked
         pa.default_memory_pool().release_unused()
 
+RULE_COLUMNS = ("object_id", "mmsi", "timestamp", "lat", "lon", "sog", "cog", "heading", "nav_status", "object_type",
+                "raw_file", "raw_line", "dt_s", "dist_m", "dist_port_nm", "dist_shore_nm", "cog_heading_diff", "length", "ship_type")
+
+def rule_columns(features: pd.DataFrame) -> pd.DataFrame:
+    "The columns of `features` that some rule or its evidence reads (`RULE_COLUMNS`), side by side without a copy."
+    return pd.DataFrame({c: features[c] for c in features.columns if c in RULE_COLUMNS}, copy=False)
+
 def compact_text(positions: pd.DataFrame) -> pd.DataFrame:
     """`positions` with the few-valued text columns (`source`, `object_type`, `raw_file`) as categories, in place:
     10M rows of text are ~0.5 GB, their codes ~30 MB. Features, rules and evidence read them alike."""
@@ -265,6 +272,7 @@ def detect_main(argv: list[str] | None = None) -> int:
         else: places = None
         if places is not None: apply_places(feats, places)
         del pos                                      # features carry every position column (memory)
+        if a.no_model: feats = rule_columns(feats)  # the rest goes before the rules' own arrays come (~0.6 GB at 10M rows)
         an = detect(feats, params, zones=a.zones, objects=data["objects"], kinds=kinds, statics=data["statics"])
     else: feats, an = pos, empty_anomalies()
     model_note = "model: not used (--no-model)"

@@ -128,19 +128,22 @@ def port_distance_nm(lat: np.ndarray, lon: np.ndarray, index: PortIndex, pt: dic
     return dist
 
 def _consecutive_legs(lat: np.ndarray, lon: np.ndarray, workers: int | None = None,
-                      ports: PortIndex | None = None, piece: int = 250_000) -> tuple[np.ndarray, ...]:
-    "WGS84 distance (m) and bearing (deg) of the leg that ends at each position (NaN at the first), and with `ports` the distance to port (nm) of each position."
+                      ports: PortIndex | None = None, piece: int = 250_000, shore: ShoreIndex | None = None) -> tuple[np.ndarray, ...]:
+    """WGS84 distance (m) and bearing (deg) of the leg that ends at each position (NaN at the first), with `ports` the
+    distance to port (nm) of each position, and with `shore` its distance to shore (nm; `distance_to_shore_nm` gives a
+    position the same answer in any batch, so piece by piece is exact)."""
     import os
     from concurrent.futures import ThreadPoolExecutor
     n = len(lat); n_legs = max(n - 1, 0)
-    out = [np.empty(n), np.empty(n)] + ([np.empty(n)] if ports is not None else [])
+    out = [np.empty(n), np.empty(n)] + ([np.empty(n)] if ports is not None else []) + ([np.empty(n)] if shore is not None else [])
     out[0][:1] = out[1][:1] = np.nan
     def legs(a, b):                                  # legs a..b-1 into the output arrays; temporaries stay piece-sized
         pt = _point_terms(lat[a:b + 1], lon[a:b + 1])
         out[0][a + 1:b + 1], out[1][a + 1:b + 1] = _legs({k: v[:-1] for k, v in pt.items()}, {k: v[1:] for k, v in pt.items()})
+        last = b + 1 if b == n_legs else b                                            # each position once
         if ports is not None:
-            last = b + 1 if b == n_legs else b                                        # each position once
             out[2][a:last] = port_distance_nm(lat[a:last], lon[a:last], ports, {k: v[:last - a] for k, v in pt.items()})
+        if shore is not None: out[-1][a:last] = distance_to_shore_nm(lat[a:last], lon[a:last], shore)
     k = min(workers or os.cpu_count() or 1, max(1, n_legs // 100_000))
     cuts = np.linspace(0, n_legs, max(k, -(-n_legs // piece)) + 1).astype(int)
     if k <= 1:
@@ -186,7 +189,10 @@ def add_features(positions: pd.DataFrame, *, gap_s: float = 1800.0, max_speed_kn
     first = np.r_[True, codes[1:] != codes[:-1]] if n else np.zeros(0, bool)
 
     index = None if ports is False or not n else (ports or PortIndex.default())
-    dist, bearing, *dport = _consecutive_legs(lat, lon, ports=index)
+    coast = None if shore is False or not n else (shore or ShoreIndex.default())
+    if coast is not None: distance_to_shore_nm(lat[:1], lon[:1], coast)            # the coastline loaded once, before the threads
+    dist, bearing, *more = _consecutive_legs(lat, lon, ports=index, shore=coast)
+    dport = more[:1] if index is not None else []
     dt = np.empty(n); dt[:1] = np.nan; np.subtract(t_s[1:], t_s[:-1], out=dt[1:])
     dist[first] = np.nan; dt[first] = np.nan
     bearing[first | (dist == 0)] = np.nan
@@ -212,7 +218,7 @@ def add_features(positions: pd.DataFrame, *, gap_s: float = 1800.0, max_speed_kn
         "turn_rate_deg_s": turn, "sog_gap_kn": _float("sog") - speed,
         "cog_heading_diff": np.where(known, angle_diff(cog, heading), np.nan),
         "dist_port_nm": dport[0] if dport else np.full(n, np.nan),
-        "dist_shore_nm": distance_to_shore_nm(lat, lon, shore or None) if shore is not False and n else np.full(n, np.nan),
+        "dist_shore_nm": more[-1] if coast is not None else np.full(n, np.nan),
         "segment_id": pd.array(segment, dtype="Int64"),
         "is_stopped": pd.array(_stops(t_s, speed, dt, seg_start, p.stop_speed_kn, p.stop_min_s) if n else np.zeros(0, bool), dtype="boolean"),
     }

@@ -53,3 +53,21 @@ def test_detect_on_the_real_day_slice_is_unchanged(slice_csv, tmp_path, capsys):
     assert an["kind"].value_counts().sort_index().to_dict() == EXPECTED["kinds"]
     assert sorted(an["anomaly_id"]) == EXPECTED["anomaly_ids_sorted"]
     assert frame_hash(an.sort_values(SORT, kind="stable").reset_index(drop=True)) == EXPECTED["frame_hash_sorted"]
+
+
+def test_rules_read_only_the_rule_columns():
+    "`detect --no-model` drops the features no rule reads before the rules run: the anomalies do not change."
+    from oceanguard.core import sample_path
+    from oceanguard.detect import compact_text, detect, rule_columns
+    from oceanguard.features import features_from_params
+    from oceanguard.readers import read_any
+    pos = pd.concat([read_any(sample_path(f)).positions for f in ("dma-csv-laeso-ferry/ferry_laeso_2022-10-15.csv",
+                                                                   "noaa-gpkg-boston-2014/ais_boston_2014-01.gpkg")], ignore_index=True)
+    loose = {"rules": {"ais_gap": {"min_gap_h": 0.5, "min_dist_port_nm": 0, "min_dist_shore_nm": 0},
+                       "loitering": {"min_hours": 0.5, "min_dist_port_nm": 0, "min_dist_shore_nm": 0}}}
+    feats = features_from_params(pos, loose)
+    ref = detect(feats, loose)
+    assert len(ref) > 0
+    lean = rule_columns(features_from_params(compact_text(pos.copy()), loose))
+    assert len(lean.columns) < len(feats.columns)
+    pd.testing.assert_frame_equal(detect(lean, loose), ref)
