@@ -117,12 +117,20 @@ def _take_text(x: pd.Categorical, rows: np.ndarray):
     from oceanguard.contracts import STRING
     return pd.array(np.asarray(x.categories, dtype=object), dtype=STRING).take(x.codes[rows])
 
-def read_clean(path, bbox=None, start=None, end=None, chunksize: int | None = None) -> dict:
+def _categorical_text(x: pd.Categorical, rows: np.ndarray) -> pd.Categorical:
+    "Rows of a text column kept as categories, as categories of the contract's strings (what `compact_text` makes)."
+    from oceanguard.contracts import STRING
+    cats = pd.Index(pd.array(np.asarray(x.categories, dtype=object), dtype=STRING))
+    return pd.Categorical.from_codes(x.codes[rows], dtype=pd.CategoricalDtype(cats))
+
+def read_clean(path, bbox=None, start=None, end=None, chunksize: int | None = None, compact: bool = False) -> dict:
     """Positions of one raw file, read and cleaned chunk by chunk, sorted by (object_id, timestamp), then filtered;
-    and its statics and counts. Same rows and counts as cleaning the whole file at once, in a fraction of the memory."""
+    and its statics and counts. Same rows and counts as cleaning the whole file at once, in a fraction of the memory.
+    `compact` keeps `source`, `object_type` and `raw_file` as categories (see `compact_text`)."""
     from pandas.api.types import union_categoricals
     from oceanguard.cleaning import clean_positions
     from oceanguard.contracts import POSITIONS, STRING, empty, validate
+    from oceanguard.features import COMPACT_TEXT
     from oceanguard.readers import DEFAULT_CHUNKSIZE, iter_any
     parts, stat, n_in, n_quar, n_dup = [], [], 0, 0, 0
     for r in iter_any(path, chunksize=chunksize or DEFAULT_CHUNKSIZE):
@@ -169,14 +177,16 @@ def read_clean(path, bbox=None, start=None, end=None, chunksize: int | None = No
     out = {}
     for k in POSITIONS.columns:
         x = cols.pop(k)
-        out[k] = _take_text(x, o) if k in _TEXT_COLUMNS else x.take(o)
+        if compact and k in COMPACT_TEXT: out[k] = _categorical_text(x, o)
+        else: out[k] = _take_text(x, o) if k in _TEXT_COLUMNS else x.take(o)
         del x
     positions = pd.DataFrame(out, copy=False)
-    validate(positions.head(100_000), POSITIONS, what="cleaned positions")   # every chunk was cleaned to the contract; checked here once
+    head = positions.head(100_000)                   # every chunk was cleaned to the contract; checked here once
+    validate(head.astype({c: STRING for c in COMPACT_TEXT}) if compact else head, POSITIONS, what="cleaned positions")
     return {"positions": positions, "statics": stat, "n_input": n_in, "n_quarantined": n_quar, "n_duplicates": n_dup}
 
-def load_inputs(inputs, bbox=None, start=None, end=None) -> dict:
-    "Positions, statics, objects and counts from stores and raw files, filtered by `bbox`, `start`, `end`."
+def load_inputs(inputs, bbox=None, start=None, end=None, compact: bool = False) -> dict:
+    "Positions, statics, objects and counts from stores and raw files, filtered by `bbox`, `start`, `end` (`compact`: see `read_clean`)."
     from oceanguard import store
     pos, stat, objs, n_quar, n_in, n_dup = [], [], [], 0, 0, 0
     for inp in inputs:
@@ -190,11 +200,14 @@ def load_inputs(inputs, bbox=None, start=None, end=None) -> dict:
             if len(ob): objs.append(ob)
             continue
         if not p.exists(): raise OceanguardError(f"input not found: {p}")
-        r = read_clean(p, bbox, start, end)
+        r = read_clean(p, bbox, start, end, compact=compact)
         n_in += r["n_input"]; n_quar += r["n_quarantined"]; n_dup += r["n_duplicates"]
         stat.extend(r["statics"]); pos.append(r["positions"])
         del r
     pos = [x for x in pos if len(x)] or pos[:1]
+    if len(pos) > 1 and compact:                     # categories of different inputs: back to text before joining
+        from oceanguard.contracts import STRING
+        pos = [x.astype({c: STRING for c in x.columns if isinstance(x[c].dtype, pd.CategoricalDtype)}) for x in pos]
     positions = pos[0] if len(pos) == 1 else pd.concat(pos, ignore_index=True)
     del pos
     hist = [s for s in stat if {"field", "value"} <= set(s.columns)]
@@ -258,7 +271,7 @@ def detect_main(argv: list[str] | None = None) -> int:
     out = Path(a.out)
     if out.exists() and out.is_dir(): raise OceanguardError(f"--out is a directory, expected a file: {out}")
     if a.dask: return _detect_cluster_main(a, params, kinds, bbox, start, end, out)
-    data = load_inputs(a.inputs, bbox, start, end)
+    data = load_inputs(a.inputs, bbox, start, end, compact=True)
     pos = compact_text(data.pop("positions"))
     _malloc_mode(1 << 20, trim=True)                 # features and rules: whole-file arrays go back when freed
     n_pos = len(pos)
