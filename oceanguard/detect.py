@@ -185,6 +185,21 @@ def read_clean(path, bbox=None, start=None, end=None, chunksize: int | None = No
     validate(head.astype({c: STRING for c in COMPACT_TEXT}) if compact else head, POSITIONS, what="cleaned positions")
     return {"positions": positions, "statics": stat, "n_input": n_in, "n_quarantined": n_quar, "n_duplicates": n_dup}
 
+def _position_summary(positions: pd.DataFrame) -> pd.DataFrame:
+    """`catalogue.position_summary(positions)` (per object and source: type, MMSI, first/last seen, count), grouped on
+    integer codes of object and source instead of their text: no string per row at 10M rows."""
+    oc, ou = pd.factorize(positions["object_id"])
+    sc, su = pd.factorize(positions["source"])
+    key = oc.astype(np.int64) * max(len(su), 1) + sc
+    t = positions["timestamp"]
+    a = pd.DataFrame({"k": key, "object_type": positions["object_type"], "mmsi": positions["mmsi"], "first_seen": t, "last_seen": t},
+                     copy=False).groupby("k", sort=True).agg(object_type=("object_type", "first"), mmsi=("mmsi", "first"),
+                                                           first_seen=("first_seen", "min"), last_seen=("last_seen", "max"),
+                                                           n_positions=("first_seen", "size"))
+    k = a.index.to_numpy()
+    return a.reset_index(drop=True).assign(object_id=np.asarray(ou, dtype=object)[k // max(len(su), 1)],
+                                           source=np.asarray(su, dtype=object)[k % max(len(su), 1)])
+
 def load_inputs(inputs, bbox=None, start=None, end=None, compact: bool = False) -> dict:
     "Positions, statics, objects and counts from stores and raw files, filtered by `bbox`, `start`, `end` (`compact`: see `read_clean`)."
     from oceanguard import store
@@ -220,7 +235,8 @@ def load_inputs(inputs, bbox=None, start=None, end=None, compact: bool = False) 
     if objs: objects = pd.concat(objs, ignore_index=True).drop_duplicates("object_id", keep="last")
     else:
         from oceanguard.catalogue import build_catalogue
-        objects = build_catalogue(positions, pd.concat(reports, ignore_index=True) if reports else None) if len(positions) else None
+        objects = (build_catalogue(None, pd.concat(reports, ignore_index=True) if reports else None, summary=_position_summary(positions))
+                   if len(positions) else None)
     return {"positions": positions, "statics": statics, "objects": objects, "n_input": n_in, "n_quarantined": n_quar, "n_duplicates": n_dup}
 
 # %% ../nbs/25_detect.ipynb #db3010a0

@@ -71,3 +71,19 @@ def test_rules_read_only_the_rule_columns():
     lean = rule_columns(features_from_params(compact_text(pos.copy()), loose))
     assert len(lean.columns) < len(feats.columns)
     pd.testing.assert_frame_equal(detect(lean, loose), ref)
+
+
+def test_the_catalogue_from_codes_equals_the_catalogue_from_text():
+    "`load_inputs` builds the catalogue from a summary grouped on integer codes: the same catalogue, with compact text too."
+    from oceanguard.catalogue import build_catalogue
+    from oceanguard.core import sample_path
+    from oceanguard.detect import _position_summary, compact_text
+    from oceanguard.readers import read_any
+    rs = [read_any(sample_path(f)) for f in ("dma-csv-laeso-ferry/ferry_laeso_2022-10-15.csv", "noaa-gpkg-boston-2014/ais_boston_2014-01.gpkg",
+                                             "dma-gpkg-gothenburg-encounter/ais_dk_cpa.gpkg")]
+    pos = pd.concat([r.positions for r in rs], ignore_index=True)
+    reports = pd.concat([r.statics for r in rs if len(r.statics)], ignore_index=True)
+    assert pos["source"].nunique() > 1 and pos["object_id"].nunique() > 2
+    ref = build_catalogue(pos, reports)
+    pd.testing.assert_frame_equal(build_catalogue(None, reports, summary=_position_summary(pos)), ref)
+    pd.testing.assert_frame_equal(build_catalogue(None, reports, summary=_position_summary(compact_text(pos.copy()))), ref)
