@@ -19,7 +19,7 @@ from .rules_interaction import INTERACTION_RULES
 # %% auto #0
 __all__ = ['RULES', 'FEATURE_NEEDS', 'MODEL_ROOTS', 'RULE_COLUMNS', 'check_kinds', 'check_rule_params', 'detect',
            'score_with_model', 'parse_bbox', 'parse_time', 'read_clean', 'load_inputs', 'rule_columns', 'compact_text',
-           'detect_main', 'read_anomalies', 'filter_anomalies', 'format_anomalies', 'anomalies_main']
+           'detect_main', 'write_anomalies', 'read_anomalies', 'filter_anomalies', 'format_anomalies', 'anomalies_main']
 
 # %% ../nbs/25_detect.ipynb #ccfc7916
 RULES = {**SINGLE_RULES, **INTERACTION_RULES}
@@ -286,7 +286,7 @@ def detect_main(argv: list[str] | None = None) -> int:
         check_file(a.zones, "zones file")
     out = Path(a.out)
     if out.exists() and out.is_dir(): raise OceanguardError(f"--out is a directory, expected a file: {out}")
-    if a.dask: return _detect_cluster_main(a, params, kinds, bbox, start, end, out)
+    if a.dask: raise OceanguardError("--dask runs through the `oceanguard` command (scale.detect_cluster_main)")
     data = load_inputs(a.inputs, bbox, start, end, compact=True)
     pos = compact_text(data.pop("positions"))
     _malloc_mode(1 << 20, trim=True)                 # features and rules: whole-file arrays go back when freed
@@ -312,10 +312,11 @@ def detect_main(argv: list[str] | None = None) -> int:
             model_note = "model: none available, rules only"
         else:
             an = concat_anomalies([an, m]); model_note = f"model: {m.detector.iloc[0] if len(m) else a.model or 'latest'}, {len(m)} anomalies"
-    return _write_anomalies(an, out, kinds, f"{n_pos:,} positions from {len(a.inputs)} input(s) "
+    return write_anomalies(an, out, kinds, f"{n_pos:,} positions from {len(a.inputs)} input(s) "
                             f"({data['n_quarantined']:,} rows quarantined, {data['n_duplicates']:,} duplicates)", model_note)
 
-def _write_anomalies(an: pd.DataFrame, out: Path, kinds: list, what: str, model_note: str) -> int:
+def write_anomalies(an: pd.DataFrame, out: Path, kinds: list, what: str, model_note: str) -> int:
+    "Write `an` to `out` and print what `oceanguard detect` prints: `what` was read, the counts by kind, the model's note."
     out.parent.mkdir(parents=True, exist_ok=True)
     an.to_parquet(out, index=False)
     print(f"oceanguard detect: {what}, {len(an):,} anomalies -> {out}")
@@ -324,22 +325,6 @@ def _write_anomalies(an: pd.DataFrame, out: Path, kinds: list, what: str, model_
     print(f"  {model_note}")
     return 0
 
-def _detect_cluster_main(a, params: dict, kinds: list, bbox, start, end, out: Path) -> int:
-    "`oceanguard detect STORE --dask ADDRESS`: `scale.detect_cluster`, with the same places, model and output as in memory."
-    from oceanguard.core import check_file
-    if len(a.inputs) != 1 or not Path(a.inputs[0]).is_dir():
-        raise OceanguardError("--dask runs on one position store (a folder) as the only INPUT")
-    if a.partition_rows < 1: raise OceanguardError(f"--partition-rows must be >= 1 (got {a.partition_rows})")
-    from oceanguard.scale import detect_cluster, model_folder
-    places = pd.read_parquet(check_file(a.places, "places file")) if a.places else None
-    model = None if a.no_model else model_folder(a.model or "latest")
-    if a.model and model is None: raise OceanguardError(f"--model {a.model}: no trained model found there (train one with `oceanguard train` or `dvc repro`)")
-    an = detect_cluster(a.inputs[0], params, a.dask, zones=a.zones, kinds=kinds, model=model, places=places,
-                        bbox=bbox, start=start, end=end, partition_rows=a.partition_rows)
-    model_note = ("model: not used (--no-model)" if a.no_model else "model: none available, rules only" if model is None else
-                  f"model: {model.name}, {int((an['detector'].str.startswith('model:')).sum())} anomalies")
-    return _write_anomalies(an, out, kinds, f"{an.attrs.get('n_positions', 0):,} positions from 1 store on dask {a.dask} "
-                            f"({an.attrs.get('n_partitions', 0)} partitions of whole vessels)", model_note)
 
 # %% ../nbs/25_detect.ipynb #06fbfd93
 def read_anomalies(src) -> pd.DataFrame:

@@ -23,7 +23,7 @@ from .rules_interaction import encounter
 # %% auto #0
 __all__ = ['ORDER', 'store_filters', 'encounter_candidates', 'encounter_from_candidates', 'object_rows', 'encounter_pairs',
            'encounter_batches', 'encounter_store', 'detect_store', 'cluster_client', 'vessel_batches', 'model_folder',
-           'detect_cluster']
+           'detect_cluster', 'detect_cluster_main']
 
 # %% ../nbs/26_scale.ipynb #d9abcb9f
 def store_filters(bbox=None, start=None, end=None) -> list | None:
@@ -328,3 +328,35 @@ def detect_cluster(store, params=None, client="local", zones=None, kinds=None, m
     out = concat_anomalies(found)
     out.attrs.update(n_positions=int(sum(int(r[2]["n"].sum()) for r in res)), n_partitions=len(batches))
     return out
+
+# %% ../nbs/26_scale.ipynb #085a766b
+def detect_cluster_main(argv: list[str] | None = None) -> int:
+    """`oceanguard detect STORE --dask local|tcp://HOST:PORT [...]`: `detect_cluster`, with the same checks, places, model
+    and output as `detect.detect_main` (the `oceanguard` command routes here when `--dask` is given)."""
+    from oceanguard.commands import detect_parser
+    from oceanguard.core import check_file
+    from oceanguard.detect import parse_bbox, parse_time, write_anomalies
+    a = detect_parser().parse_args(argv)
+    if not a.dask: raise OceanguardError("detect_cluster_main needs --dask local|tcp://HOST:PORT")
+    params = load_params(a.params, a.set)
+    kinds = check_kinds(a.kinds)
+    check_rule_params(params)
+    if a.model and a.no_model: raise OceanguardError("--model and --no-model exclude each other")
+    bbox, start, end = parse_bbox(a.bbox), parse_time(a.start, "--start"), parse_time(a.end, "--end")
+    if start is not None and end is not None and end < start: raise OceanguardError(f"--end {a.end} is before --start {a.start}")
+    if a.zones: check_file(a.zones, "zones file")
+    out = Path(a.out)
+    if out.exists() and out.is_dir(): raise OceanguardError(f"--out is a directory, expected a file: {out}")
+    if len(a.inputs) != 1 or not Path(a.inputs[0]).is_dir():
+        raise OceanguardError("--dask runs on one position store (a folder) as the only INPUT")
+    if a.partition_rows < 1: raise OceanguardError(f"--partition-rows must be >= 1 (got {a.partition_rows})")
+    places = pd.read_parquet(check_file(a.places, "places file")) if a.places else None
+    model = None if a.no_model else model_folder(a.model or "latest")
+    if a.model and model is None: raise OceanguardError(f"--model {a.model}: no trained model found there (train one with `oceanguard train` or `dvc repro`)")
+    an = detect_cluster(a.inputs[0], params, a.dask, zones=a.zones, kinds=kinds, model=model, places=places,
+                        bbox=bbox, start=start, end=end, partition_rows=a.partition_rows)
+    model_note = ("model: not used (--no-model)" if a.no_model else "model: none available, rules only" if model is None else
+                  f"model: {model.name}, {int((an['detector'].str.startswith('model:')).sum())} anomalies")
+    return write_anomalies(an, out, kinds, f"{an.attrs.get('n_positions', 0):,} positions from 1 store on dask {a.dask} "
+                            f"({an.attrs.get('n_partitions', 0)} partitions of whole vessels)", model_note)
+
