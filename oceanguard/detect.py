@@ -113,9 +113,9 @@ def _row_hash(pp: pd.DataFrame) -> np.ndarray:
     return pd.util.hash_pandas_object(pp[[c for c in POSITIONS.columns if c not in ("raw_file", "raw_line")]], index=False).to_numpy()
 
 def _take_text(x: pd.Categorical, rows: np.ndarray):
-    "Rows of a text column kept as categories, back as the contract's string array."
+    "Rows of a text column kept as categories, back as the contract's string array (code -1: missing)."
     from oceanguard.contracts import STRING
-    return pd.array(np.asarray(x.categories, dtype=object), dtype=STRING).take(x.codes[rows])
+    return pd.array(np.asarray(x.categories, dtype=object), dtype=STRING).take(x.codes[rows], allow_fill=True)
 
 def _categorical_text(x: pd.Categorical, rows: np.ndarray) -> pd.Categorical:
     "Rows of a text column kept as categories, as categories of the contract's strings (what `compact_text` makes)."
