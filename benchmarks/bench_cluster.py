@@ -1,5 +1,5 @@
 """`oceanguard detect STORE` in one process against `oceanguard detect STORE --dask local` (a LocalCluster of 2 worker
-processes), both as whole processes on one store: wall time, CPU time of the command's own process, and whether the
+processes), both as whole processes on one store: wall time, CPU time (the command and its workers), and whether the
 anomalies are equal in every column (content hash of the sorted frames).
 
 The store is a synthetic fleet with injected anomalies (`bench_scale.build`), made once (kept with `--store DIR`).
@@ -51,7 +51,7 @@ def main():
            "dask local (2 workers)": run(["detect", str(store), "--out", str(out / "dask.parquet"), "--no-model", "--dask", "local",
                                           "--partition-rows", a.partition_rows])}
     for name, r in res.items():
-        print(f"  {name:<24} {r['wall_s']:6.1f} s wall, {r['cpu_s']:6.1f} CPU-s (command process)  | {r['out']}")
+        print(f"  {name:<24} {r['wall_s']:6.1f} s wall, {r['cpu_s']:6.1f} CPU-s (the command and its worker processes)  | {r['out']}")
     sort = ["start", "object_id", "kind", "anomaly_id"]
     h = [frame_hash(pd.read_parquet(out / f).sort_values(sort, kind="stable").reset_index(drop=True)) for f in ("mem.parquet", "dask.parquet")]
     print(f"  same anomalies, every column: {h[0] == h[1]}; load average {os.getloadavg()[0]:.1f} at the end")
