@@ -8,10 +8,11 @@ from __future__ import annotations
 import importlib
 import sys
 
+from .commands import PARSERS
 from .core import OceanguardError
 
 # %% auto #0
-__all__ = ['COMMANDS', 'main']
+__all__ = ['COMMANDS', 'ROUTES', 'main']
 
 # %% ../nbs/90_cli.ipynb #e2b40cbb
 COMMANDS = {
@@ -30,6 +31,8 @@ COMMANDS = {
     "summary": ("oceanguard.pipeline:summary_main", "say where the pipeline's report, metrics and prediction records are"),
 }
 
+ROUTES = {("detect", "dask"): "oceanguard.scale:detect_cluster_main"}   # an option that sends a command to another module
+
 def _usage() -> str:
     w = max(map(len, COMMANDS))
     lines = ["usage: oceanguard COMMAND [options]   (oceanguard COMMAND --help for its options)", "", "commands:"]
@@ -45,8 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     if cmd not in COMMANDS:
         print(f"oceanguard: error: unknown command {cmd!r} (one of: {', '.join(COMMANDS)})", file=sys.stderr)
         return 2
-    mod, fn = COMMANDS[cmd][0].split(":")
     try:
+        a = PARSERS[cmd]().parse_args(rest) if cmd in PARSERS else None   # --help and argument errors before the heavy imports
+        target = COMMANDS[cmd][0]
+        if getattr(a, "dask", None): target = ROUTES.get((cmd, "dask"), target)
+        mod, fn = target.split(":")
         return int(getattr(importlib.import_module(mod), fn)(rest) or 0)
     except OceanguardError as e:
         print(f"oceanguard: error: {e}", file=sys.stderr); return 2

@@ -10,11 +10,11 @@ import json
 import os
 import random
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-import numpy as np
-import pandas as pd
-import yaml
+if TYPE_CHECKING:                    # numpy, pandas and yaml load where they are used: `oceanguard --help` starts at once
+    import numpy as np
+    import pandas as pd
 
 # %% auto #0
 __all__ = ['RESOURCES', 'OceanguardError', 'check_file', 'ArgumentParser', 'resource_path', 'sample_path', 'load_params',
@@ -56,11 +56,13 @@ def sample_path(name: str) -> Path:
 
 # %% ../nbs/00_core.ipynb #3b4aa8bc
 def _coerce(v: str):
+    import yaml
     try: return yaml.safe_load(v)
     except yaml.YAMLError: return v
 
 def load_params(params: str | Path | dict | None = None, overrides: Iterable[str] = ()) -> dict:
     "Parameters from a YAML file or dict, with `a.b.c=value` overrides applied."
+    import yaml
     if params is None: out = {}
     elif isinstance(params, dict): out = json.loads(json.dumps(params, default=str))
     else:
@@ -93,6 +95,7 @@ def section(params: dict, path: str, model):
 # %% ../nbs/00_core.ipynb #0e53bdc4
 def seed_everything(seed: int = 0) -> np.random.Generator:
     "Seed Python, NumPy and (if installed) PyTorch; return a NumPy generator seeded with `seed`."
+    import numpy as np
     random.seed(seed); np.random.seed(seed)
     os.environ["PYTHONHASHSEED"] = str(seed)
     try:
@@ -116,6 +119,7 @@ def file_hash(path, n: int = 16) -> str:
 
 def frame_hash(df: pd.DataFrame, n: int = 16) -> str:
     "A content hash of a DataFrame (values and column names, order-sensitive)."
+    import pandas as pd
     h = hashlib.sha256(",".join(map(str, df.columns)).encode())
     h.update(pd.util.hash_pandas_object(df, index=False).values.tobytes())
     return h.hexdigest()[:n]

@@ -5,7 +5,6 @@
 # %% ../nbs/25_detect.ipynb #a9cd384a
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -13,14 +12,14 @@ import numpy as np
 import pandas as pd
 
 from .anomalies import ANOMALY_COLUMNS, concat_anomalies, empty_anomalies, explain
-from .core import OceanguardError, load_params, ArgumentParser
+from .core import OceanguardError, load_params
 from .rules import SINGLE_RULES, Track
 from .rules_interaction import INTERACTION_RULES
 
 # %% auto #0
-__all__ = ['RULES', 'FEATURE_NEEDS', 'MODEL_ROOTS', 'check_kinds', 'check_rule_params', 'detect', 'score_with_model',
-           'parse_bbox', 'parse_time', 'read_clean', 'load_inputs', 'detect_main', 'read_anomalies', 'filter_anomalies',
-           'format_anomalies', 'anomalies_main']
+__all__ = ['RULES', 'FEATURE_NEEDS', 'MODEL_ROOTS', 'RULE_COLUMNS', 'check_kinds', 'check_rule_params', 'detect',
+           'score_with_model', 'parse_bbox', 'parse_time', 'read_clean', 'load_inputs', 'rule_columns', 'compact_text',
+           'detect_main', 'write_anomalies', 'read_anomalies', 'filter_anomalies', 'format_anomalies', 'anomalies_main']
 
 # %% ../nbs/25_detect.ipynb #ccfc7916
 RULES = {**SINGLE_RULES, **INTERACTION_RULES}
@@ -116,20 +115,32 @@ def _row_hash(pp: pd.DataFrame) -> np.ndarray:
     from oceanguard.contracts import POSITIONS
     return pd.util.hash_pandas_object(pp[[c for c in POSITIONS.columns if c not in ("raw_file", "raw_line")]], index=False).to_numpy()
 
-def read_clean(path, bbox=None, start=None, end=None, chunksize: int | None = None) -> dict:
+def _take_text(x: pd.Categorical, rows: np.ndarray):
+    "Rows of a text column kept as categories, back as the contract's string array (code -1: missing)."
+    from oceanguard.contracts import STRING
+    return pd.array(np.asarray(x.categories, dtype=object), dtype=STRING).take(x.codes[rows], allow_fill=True)
+
+def _categorical_text(x: pd.Categorical, rows: np.ndarray) -> pd.Categorical:
+    "Rows of a text column kept as categories, as categories of the contract's strings (what `compact_text` makes)."
+    from oceanguard.contracts import STRING
+    cats = pd.Index(pd.array(np.asarray(x.categories, dtype=object), dtype=STRING))
+    return pd.Categorical.from_codes(x.codes[rows], dtype=pd.CategoricalDtype(cats))
+
+def read_clean(path, bbox=None, start=None, end=None, chunksize: int | None = None, compact: bool = False) -> dict:
     """Positions of one raw file, read and cleaned chunk by chunk, sorted by (object_id, timestamp), then filtered;
-    and its statics and counts. Same rows and counts as cleaning the whole file at once, in a fraction of the memory."""
+    and its statics and counts. Same rows and counts as cleaning the whole file at once, in a fraction of the memory.
+    `compact` keeps `source`, `object_type` and `raw_file` as categories (see `compact_text`)."""
     from pandas.api.types import union_categoricals
     from oceanguard.contracts import POSITIONS, STRING, empty, validate
+    from oceanguard.features import COMPACT_TEXT
     from oceanguard.readers import DEFAULT_CHUNKSIZE, iter_clean
-    parts, hashes, stat, n_in, n_quar, n_dup = [], [], [], 0, 0, 0
+    parts, stat, n_in, n_quar, n_dup = [], [], 0, 0, 0
     for c in iter_clean(path, chunksize=chunksize or DEFAULT_CHUNKSIZE):   # the reading path `ingest` uses too
         n_in += c.counts["input"]; n_quar += c.counts["quarantined"]; n_dup += c.counts["duplicates"]
         if len(c.statics): stat.append(c.statics)
         pp = c.positions
         del c
         if len(pp):                                  # compact: text as categories, no raw text kept
-            hashes.append(_row_hash(pp))
             parts.append({k: pp[k].astype("category") if k in _TEXT_COLUMNS else pp[k] for k in POSITIONS.columns})
         del pp
     if not parts: return {"positions": empty(POSITIONS), "statics": stat, "n_input": n_in, "n_quarantined": n_quar, "n_duplicates": n_dup}
@@ -138,7 +149,7 @@ def read_clean(path, bbox=None, start=None, end=None, chunksize: int | None = No
         xs = [d.pop(k) for d in parts]
         cols[k] = union_categoricals(xs) if k in _TEXT_COLUMNS else pd.concat(xs, ignore_index=True).array
         del xs
-    h = np.concatenate(hashes); del hashes, parts
+    del parts
     obj = cols["object_id"]
     rank = np.argsort(np.argsort(np.asarray(obj.categories, dtype=object), kind="stable"))[obj.codes]   # objects in text order
     t = cols["timestamp"].asi8 if hasattr(cols["timestamp"], "asi8") else pd.DatetimeIndex(cols["timestamp"]).asi8
@@ -151,11 +162,12 @@ def read_clean(path, bbox=None, start=None, end=None, chunksize: int | None = No
     cand = np.zeros(len(o), bool); cand[1:] |= same; cand[:-1] |= same
     dup = np.zeros(len(o), bool)
     if cand.any():                                   # a duplicate in another chunk: same object, time and row hash
-        oc = o[cand]
-        dup[cand] = pd.DataFrame({"o": obj.codes[oc], "t": t[oc], "h": h[oc]}).duplicated(keep="first").to_numpy()
+        oc = o[cand]                                 # rows hashed only here, for the few rows that share object and time
+        h = _row_hash(pd.DataFrame({k: _take_text(x, oc) if k in _TEXT_COLUMNS else x.take(oc) for k, x in cols.items()}, copy=False))
+        dup[cand] = pd.DataFrame({"o": obj.codes[oc], "t": t[oc], "h": h}).duplicated(keep="first").to_numpy()
     n_dup += int(dup.sum())
     o = o[~dup]
-    del h, dup, cand, same
+    del dup, cand, same
     keep = np.ones(len(o), bool)
     if bbox is not None: keep &= _in_box(cols["lat"][o], cols["lon"][o], bbox)
     if start is not None: keep &= t[o] >= start.value
@@ -164,14 +176,31 @@ def read_clean(path, bbox=None, start=None, end=None, chunksize: int | None = No
     out = {}
     for k in POSITIONS.columns:
         x = cols.pop(k)
-        out[k] = pd.array(np.asarray(x.categories, dtype=object), dtype=STRING).take(x.codes[o]) if k in _TEXT_COLUMNS else x.take(o)
+        if compact and k in COMPACT_TEXT: out[k] = _categorical_text(x, o)
+        else: out[k] = _take_text(x, o) if k in _TEXT_COLUMNS else x.take(o)
         del x
     positions = pd.DataFrame(out, copy=False)
-    validate(positions.head(100_000), POSITIONS, what="cleaned positions")   # every chunk was cleaned to the contract; checked here once
+    head = positions.head(100_000)                   # every chunk was cleaned to the contract; checked here once
+    validate(head.astype({c: STRING for c in COMPACT_TEXT}) if compact else head, POSITIONS, what="cleaned positions")
     return {"positions": positions, "statics": stat, "n_input": n_in, "n_quarantined": n_quar, "n_duplicates": n_dup}
 
-def load_inputs(inputs, bbox=None, start=None, end=None) -> dict:
-    "Positions, statics, objects and counts from stores and raw files, filtered by `bbox`, `start`, `end`."
+def _position_summary(positions: pd.DataFrame) -> pd.DataFrame:
+    """`catalogue.position_summary(positions)` (per object and source: type, MMSI, first/last seen, count), grouped on
+    integer codes of object and source instead of their text: no string per row at 10M rows."""
+    oc, ou = pd.factorize(positions["object_id"])
+    sc, su = pd.factorize(positions["source"])
+    key = oc.astype(np.int64) * max(len(su), 1) + sc
+    t = positions["timestamp"]
+    a = pd.DataFrame({"k": key, "object_type": positions["object_type"], "mmsi": positions["mmsi"], "first_seen": t, "last_seen": t},
+                     copy=False).groupby("k", sort=True).agg(object_type=("object_type", "first"), mmsi=("mmsi", "first"),
+                                                           first_seen=("first_seen", "min"), last_seen=("last_seen", "max"),
+                                                           n_positions=("first_seen", "size"))
+    k = a.index.to_numpy()
+    return a.reset_index(drop=True).assign(object_id=np.asarray(ou, dtype=object)[k // max(len(su), 1)],
+                                           source=np.asarray(su, dtype=object)[k % max(len(su), 1)])
+
+def load_inputs(inputs, bbox=None, start=None, end=None, compact: bool = False) -> dict:
+    "Positions, statics, objects and counts from stores and raw files, filtered by `bbox`, `start`, `end` (`compact`: see `read_clean`)."
     from oceanguard import store
     pos, stat, objs, n_quar, n_in, n_dup = [], [], [], 0, 0, 0
     for inp in inputs:
@@ -185,11 +214,14 @@ def load_inputs(inputs, bbox=None, start=None, end=None) -> dict:
             if len(ob): objs.append(ob)
             continue
         if not p.exists(): raise OceanguardError(f"input not found: {p}")
-        r = read_clean(p, bbox, start, end)
+        r = read_clean(p, bbox, start, end, compact=compact)
         n_in += r["n_input"]; n_quar += r["n_quarantined"]; n_dup += r["n_duplicates"]
         stat.extend(r["statics"]); pos.append(r["positions"])
         del r
     pos = [x for x in pos if len(x)] or pos[:1]
+    if len(pos) > 1 and compact:                     # categories of different inputs: back to text before joining
+        from oceanguard.contracts import STRING
+        pos = [x.astype({c: STRING for c in x.columns if isinstance(x[c].dtype, pd.CategoricalDtype)}) for x in pos]
     positions = pos[0] if len(pos) == 1 else pd.concat(pos, ignore_index=True)
     del pos
     hist = [s for s in stat if {"field", "value"} <= set(s.columns)]
@@ -202,41 +234,45 @@ def load_inputs(inputs, bbox=None, start=None, end=None) -> dict:
     if objs: objects = pd.concat(objs, ignore_index=True).drop_duplicates("object_id", keep="last")
     else:
         from oceanguard.catalogue import build_catalogue
-        objects = build_catalogue(positions, pd.concat(reports, ignore_index=True) if reports else None) if len(positions) else None
+        objects = (build_catalogue(None, pd.concat(reports, ignore_index=True) if reports else None, summary=_position_summary(positions))
+                   if len(positions) else None)
     return {"positions": positions, "statics": statics, "objects": objects, "n_input": n_in, "n_quarantined": n_quar, "n_duplicates": n_dup}
 
 # %% ../nbs/25_detect.ipynb #db3010a0
-def _detect_parser() -> argparse.ArgumentParser:
-    ap = ArgumentParser(prog="oceanguard detect", description="Run the rule detectors (and a trained model) and write anomalies.")
-    ap.add_argument("inputs", nargs="+", metavar="INPUT", help="raw files (any reader format) or position store directories")
-    ap.add_argument("--out", required=True, help="anomalies Parquet file to write")
-    ap.add_argument("--params", help="params.yaml (section `rules`, and `features`)")
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter, e.g. rules.ais_gap.min_gap_h=6")
-    ap.add_argument("--zones", help="GeoJSON of zones for zone_entry")
-    ap.add_argument("--bbox", help="W,S,E,N (write --bbox=-71.1,42.2,-70.7,42.5 when W is negative)")
-    ap.add_argument("--start", help="only positions at or after this time (UTC)")
-    ap.add_argument("--end", help="only positions at or before this time (UTC)")
-    ap.add_argument("--kinds", help=f"comma-separated kinds to run (default all: {','.join(RULES)})")
-    ap.add_argument("--model", help="trained model: a path or 'latest' (default: latest if one exists)")
-    ap.add_argument("--no-model", action="store_true", help="rules only")
-    ap.add_argument("--places", default=None, help="learned places (Parquet from `learn_places`); default: learned from the input itself (params places.learn)")
-    return ap
-
 def _malloc_mode(mmap_threshold: int, trim: bool = False):
     """glibc's policy for large blocks in this process. Blocks under `mmap_threshold` are reused once freed
     (no fresh pages, no page faults: right for the chunk-sized temporaries of reading); larger ones go back to
     the system when freed (right for the whole-file arrays of features and rules, which would otherwise pile up
-    to GBs at 10M rows). `trim` first hands back whatever is free. A no-op where there is no glibc."""
+    to GBs at 10M rows). `trim` first hands back whatever is free (glibc's and Arrow's pools). A no-op where there is no glibc."""
     try:
         import ctypes
         libc = ctypes.CDLL("libc.so.6")
         if trim: libc.malloc_trim(0)
         libc.mallopt(-3, int(mmap_threshold))          # M_MMAP_THRESHOLD
     except (OSError, AttributeError): pass
+    if trim:                                         # and Arrow's own allocator (mimalloc/jemalloc) keeps what the
+        import pyarrow as pa                         # text of the read held: ~0.5 GB at 10M rows, until asked
+        pa.default_memory_pool().release_unused()
+
+RULE_COLUMNS = ("object_id", "mmsi", "timestamp", "lat", "lon", "sog", "cog", "heading", "nav_status", "object_type",
+                "raw_file", "raw_line", "dt_s", "dist_m", "dist_port_nm", "dist_shore_nm", "cog_heading_diff", "length", "ship_type")
+
+def rule_columns(features: pd.DataFrame) -> pd.DataFrame:
+    "The columns of `features` that some rule or its evidence reads (`RULE_COLUMNS`), side by side without a copy."
+    return pd.DataFrame({c: features[c] for c in features.columns if c in RULE_COLUMNS}, copy=False)
+
+def compact_text(positions: pd.DataFrame) -> pd.DataFrame:
+    """`positions` with the few-valued text columns (`source`, `object_type`, `raw_file`) as categories, in place:
+    10M rows of text are ~0.5 GB, their codes ~30 MB. Features, rules and evidence read them alike."""
+    from oceanguard.features import COMPACT_TEXT
+    for c in COMPACT_TEXT:
+        if c in positions.columns and isinstance(positions[c].dtype, pd.StringDtype): positions[c] = positions[c].astype("category")
+    return positions
 
 def detect_main(argv: list[str] | None = None) -> int:
     "`oceanguard detect INPUT... --out anomalies.parquet [...]`: anomalies from raw files or a store; prints counts by kind."
-    a = _detect_parser().parse_args(argv)
+    from oceanguard.commands import detect_parser
+    a = detect_parser().parse_args(argv)
     _malloc_mode(32 << 20)                           # reading: chunk temporaries reuse freed memory
     params = load_params(a.params, a.set)
     kinds = check_kinds(a.kinds)
@@ -249,9 +285,10 @@ def detect_main(argv: list[str] | None = None) -> int:
         check_file(a.zones, "zones file")
     out = Path(a.out)
     if out.exists() and out.is_dir(): raise OceanguardError(f"--out is a directory, expected a file: {out}")
-    data = load_inputs(a.inputs, bbox, start, end)
+    if a.dask: raise OceanguardError("--dask runs through the `oceanguard` command (scale.detect_cluster_main)")
+    data = load_inputs(a.inputs, bbox, start, end, compact=True)
+    pos = compact_text(data.pop("positions"))
     _malloc_mode(1 << 20, trim=True)                 # features and rules: whole-file arrays go back when freed
-    pos = data.pop("positions")
     n_pos = len(pos)
     if n_pos:
         from oceanguard.features import features_from_params
@@ -263,6 +300,7 @@ def detect_main(argv: list[str] | None = None) -> int:
         else: places = None
         if places is not None: apply_places(feats, places)
         del pos                                      # features carry every position column (memory)
+        if a.no_model: feats = rule_columns(feats)  # the rest goes before the rules' own arrays come (~0.6 GB at 10M rows)
         an = detect(feats, params, zones=a.zones, objects=data["objects"], kinds=kinds, statics=data["statics"])
     else: feats, an = pos, empty_anomalies()
     model_note = "model: not used (--no-model)"
@@ -282,14 +320,19 @@ def detect_main(argv: list[str] | None = None) -> int:
                 an.attrs["model_coverage"] = cov
                 model_note += (f"; model coverage {cov['covered']:,} of {cov['positions']:,} positions ({cov['share_covered']:.1%}), "
                                f"{cov['no_model_coverage']:,} with no model coverage (not scored)")
+    return write_anomalies(an, out, kinds, f"{n_pos:,} positions from {len(a.inputs)} input(s) "
+                            f"({data['n_quarantined']:,} rows quarantined, {data['n_duplicates']:,} duplicates)", model_note)
+
+def write_anomalies(an: pd.DataFrame, out: Path, kinds: list, what: str, model_note: str) -> int:
+    "Write `an` to `out` and print what `oceanguard detect` prints: `what` was read, the counts by kind, the model's note."
     out.parent.mkdir(parents=True, exist_ok=True)
     an.to_parquet(out, index=False)
-    print(f"oceanguard detect: {n_pos:,} positions from {len(a.inputs)} input(s) "
-          f"({data['n_quarantined']:,} rows quarantined, {data['n_duplicates']:,} duplicates), {len(an):,} anomalies -> {out}")
+    print(f"oceanguard detect: {what}, {len(an):,} anomalies -> {out}")
     vc = an["kind"].value_counts()
     for k in kinds + sorted(set(vc.index) - set(kinds)): print(f"  {k:<11} {int(vc.get(k, 0)):>7,}")
     print(f"  {model_note}")
     return 0
+
 
 # %% ../nbs/25_detect.ipynb #06fbfd93
 def read_anomalies(src) -> pd.DataFrame:
@@ -333,16 +376,8 @@ def format_anomalies(an: pd.DataFrame, fmt: str = "table", width: int = 100) -> 
 
 def anomalies_main(argv: list[str] | None = None) -> int:
     "`oceanguard anomalies list SOURCE [filters] [--format table|csv|json]` and `oceanguard anomalies explain SOURCE ID`."
-    ap = ArgumentParser(prog="oceanguard anomalies", description="List or explain detected anomalies.")
-    sub = ap.add_subparsers(dest="action", required=True, parser_class=ArgumentParser)
-    ls = sub.add_parser("list", help="list anomalies filtered by area, time, kind and object")
-    ls.add_argument("source", metavar="STORE_OR_FILE")
-    ls.add_argument("--bbox", help="W,S,E,N"); ls.add_argument("--start"); ls.add_argument("--end")
-    ls.add_argument("--kinds", help="comma-separated kinds"); ls.add_argument("--object", help="object id or MMSI")
-    ls.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    ex = sub.add_parser("explain", help="the full trail of one anomaly")
-    ex.add_argument("source", metavar="STORE_OR_FILE"); ex.add_argument("anomaly_id")
-    a = ap.parse_args(argv)
+    from oceanguard.commands import anomalies_parser
+    a = anomalies_parser().parse_args(argv)
     an = read_anomalies(a.source)
     if a.action == "explain":
         print(explain(a.anomaly_id, an)); return 0

@@ -5,14 +5,13 @@
 # %% ../nbs/45_evaluate.ipynb #5a9a5923
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .core import OceanguardError, check_file, ArgumentParser
+from .core import OceanguardError, check_file
 
 # %% auto #0
 __all__ = ['KIND_ALIASES', 'match_events', 'event_metrics', 'vessel_hours', 'false_alarms_per_1000h', 'read_frame',
@@ -108,13 +107,8 @@ def _nan_none(x):
 
 def evaluate_main(argv: list[str] | None = None) -> int:
     "CLI: `oceanguard evaluate --anomalies F --labels F --out metrics.json [--clean-anomalies F --clean-positions F] [--tolerance 5min]`."
-    ap = ArgumentParser(prog="oceanguard evaluate", description="Score detected anomalies against labels (event level).")
-    ap.add_argument("--anomalies", required=True); ap.add_argument("--labels", required=True)
-    ap.add_argument("--out", default="metrics.json")
-    ap.add_argument("--clean-anomalies", help="anomalies detected on traffic with nothing injected")
-    ap.add_argument("--clean-positions", help="that clean traffic (for vessel-hours)")
-    ap.add_argument("--tolerance", default="5min")
-    a = ap.parse_args(argv)
+    from oceanguard.commands import evaluate_parser
+    a = evaluate_parser().parse_args(argv)
     try: pd.Timedelta(a.tolerance)
     except ValueError: raise OceanguardError(f"--tolerance is not a duration: {a.tolerance!r}") from None
     m = event_metrics(read_frame(a.anomalies, "anomalies"), read_frame(a.labels, "labels"), a.tolerance)

@@ -19,8 +19,8 @@ from .core import OceanguardError, section
 from .geo import KN, PortIndex, ShoreIndex, _chord_nm, _legs, _point_terms, _unit_xyz, angle_diff, distance_to_shore_nm
 
 # %% auto #0
-__all__ = ['FEATURE_COLUMNS', 'FeatureParams', 'feature_params', 'add_features', 'features_from_params', 'to_trajectories',
-           'from_trajectories']
+__all__ = ['FEATURE_COLUMNS', 'COMPACT_TEXT', 'FeatureParams', 'feature_params', 'port_distance_nm', 'add_features',
+           'features_from_params', 'to_trajectories', 'from_trajectories']
 
 # %% ../nbs/10_features.ipynb #2a488a45
 class FeatureParams(BaseModel):
@@ -92,7 +92,7 @@ def _cell_candidates(centre: np.ndarray, tree, r: float, k: int) -> tuple[np.nda
     order = np.argsort(cell_of, kind="stable")
     return np.r_[0, np.cumsum(np.bincount(cell_of, minlength=len(centre)))], port[order]
 
-def _port_distance_nm(lat: np.ndarray, lon: np.ndarray, index: PortIndex, pt: dict | None = None,
+def port_distance_nm(lat: np.ndarray, lon: np.ndarray, index: PortIndex, pt: dict | None = None,
                       cell_deg: float = 0.01, k: int = 16) -> np.ndarray:
     "Exactly `index.query(lat, lon)[0]`, with the tree searched once per grid cell instead of once per position (see text)."
     n = len(lat)
@@ -128,19 +128,22 @@ def _port_distance_nm(lat: np.ndarray, lon: np.ndarray, index: PortIndex, pt: di
     return dist
 
 def _consecutive_legs(lat: np.ndarray, lon: np.ndarray, workers: int | None = None,
-                      ports: PortIndex | None = None, piece: int = 250_000) -> tuple[np.ndarray, ...]:
-    "WGS84 distance (m) and bearing (deg) of the leg that ends at each position (NaN at the first), and with `ports` the distance to port (nm) of each position."
+                      ports: PortIndex | None = None, piece: int = 250_000, shore: ShoreIndex | None = None) -> tuple[np.ndarray, ...]:
+    """WGS84 distance (m) and bearing (deg) of the leg that ends at each position (NaN at the first), with `ports` the
+    distance to port (nm) of each position, and with `shore` its distance to shore (nm; `distance_to_shore_nm` gives a
+    position the same answer in any batch, so piece by piece is exact)."""
     import os
     from concurrent.futures import ThreadPoolExecutor
     n = len(lat); n_legs = max(n - 1, 0)
-    out = [np.empty(n), np.empty(n)] + ([np.empty(n)] if ports is not None else [])
+    out = [np.empty(n), np.empty(n)] + ([np.empty(n)] if ports is not None else []) + ([np.empty(n)] if shore is not None else [])
     out[0][:1] = out[1][:1] = np.nan
     def legs(a, b):                                  # legs a..b-1 into the output arrays; temporaries stay piece-sized
         pt = _point_terms(lat[a:b + 1], lon[a:b + 1])
         out[0][a + 1:b + 1], out[1][a + 1:b + 1] = _legs({k: v[:-1] for k, v in pt.items()}, {k: v[1:] for k, v in pt.items()})
+        last = b + 1 if b == n_legs else b                                            # each position once
         if ports is not None:
-            last = b + 1 if b == n_legs else b                                        # each position once
-            out[2][a:last] = _port_distance_nm(lat[a:last], lon[a:last], ports, {k: v[:last - a] for k, v in pt.items()})
+            out[2][a:last] = port_distance_nm(lat[a:last], lon[a:last], ports, {k: v[:last - a] for k, v in pt.items()})
+        if shore is not None: out[-1][a:last] = distance_to_shore_nm(lat[a:last], lon[a:last], shore)
     k = min(workers or os.cpu_count() or 1, max(1, n_legs // 100_000))
     cuts = np.linspace(0, n_legs, max(k, -(-n_legs // piece)) + 1).astype(int)
     if k <= 1:
@@ -152,11 +155,17 @@ def _consecutive_legs(lat: np.ndarray, lon: np.ndarray, workers: int | None = No
 
 # %% ../nbs/10_features.ipynb #10498410
 FEATURE_COLUMNS = [c for c in FEATURES.columns if c not in POSITIONS.columns]
+COMPACT_TEXT = ("source", "object_type", "raw_file")     # few distinct values: a category code a row instead of the text
 
 def _conformed(positions: pd.DataFrame, keep_extra: bool) -> pd.DataFrame:
-    "`conform(positions, POSITIONS)`, without copying when the columns already have the contract's dtypes."
+    """`conform(positions, POSITIONS)`, without copying when the columns already have the contract's dtypes (or, for
+    the few-valued text columns `source`, `object_type` and `raw_file`, are categories of text: `detect` keeps them so)."""
     want = _position_dtypes()
-    if all(c in positions.columns and positions[c].dtype == d for c, d in want.items()):
+    def same(c, d):
+        if c not in positions.columns: return False
+        x = positions[c].dtype
+        return x == d or (c in COMPACT_TEXT and isinstance(x, pd.CategoricalDtype) and x.categories.inferred_type in ("string", "empty"))
+    if all(same(c, d) for c, d in want.items()):
         extra = [c for c in positions.columns if c not in want] if keep_extra else []
         return pd.DataFrame({c: positions[c] for c in [*want, *extra]}, copy=False)
     return conform(positions, POSITIONS, keep_extra=keep_extra, what="positions")
@@ -180,7 +189,10 @@ def add_features(positions: pd.DataFrame, *, gap_s: float = 1800.0, max_speed_kn
     first = np.r_[True, codes[1:] != codes[:-1]] if n else np.zeros(0, bool)
 
     index = None if ports is False or not n else (ports or PortIndex.default())
-    dist, bearing, *dport = _consecutive_legs(lat, lon, ports=index)
+    coast = None if shore is False or not n else (shore or ShoreIndex.default())
+    if coast is not None: distance_to_shore_nm(lat[:1], lon[:1], coast)            # the coastline loaded once, before the threads
+    dist, bearing, *more = _consecutive_legs(lat, lon, ports=index, shore=coast)
+    dport = more[:1] if index is not None else []
     dt = np.empty(n); dt[:1] = np.nan; np.subtract(t_s[1:], t_s[:-1], out=dt[1:])
     dist[first] = np.nan; dt[first] = np.nan
     bearing[first | (dist == 0)] = np.nan
@@ -206,7 +218,7 @@ def add_features(positions: pd.DataFrame, *, gap_s: float = 1800.0, max_speed_kn
         "turn_rate_deg_s": turn, "sog_gap_kn": _float("sog") - speed,
         "cog_heading_diff": np.where(known, angle_diff(cog, heading), np.nan),
         "dist_port_nm": dport[0] if dport else np.full(n, np.nan),
-        "dist_shore_nm": distance_to_shore_nm(lat, lon, shore or None) if shore is not False and n else np.full(n, np.nan),
+        "dist_shore_nm": more[-1] if coast is not None else np.full(n, np.nan),
         "segment_id": pd.array(segment, dtype="Int64"),
         "is_stopped": pd.array(_stops(t_s, speed, dt, seg_start, p.stop_speed_kn, p.stop_min_s) if n else np.zeros(0, bool), dtype="boolean"),
     }

@@ -206,6 +206,9 @@ def load_ne_ports():
     return _read_geojson(*_NE, "ne_10m_ports.geojson")
 
 # %% ../nbs/08_geo.ipynb #a195f654
+import threading
+_GEOS_LOCK = threading.Lock()    # prepared polygons build their indexes lazily in GEOS: one thread at a time (features run in threads)
+
 @lru_cache(maxsize=4)
 def _polygon_tree(which: str):
     gdf = load_land() if which == "land" else load_seas()
@@ -216,6 +219,9 @@ def _polygon_tree(which: str):
 def _contains(which: str, lat, lon) -> tuple[np.ndarray, np.ndarray]:
     "Pairs (position index, polygon index) where the polygon contains the position."
     lat, lon = np.atleast_1d(np.asarray(lat, dtype=float)), np.atleast_1d(np.asarray(lon, dtype=float))
+    with _GEOS_LOCK: return _contains_locked(which, lat, lon)
+
+def _contains_locked(which: str, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     tree, geoms = _polygon_tree(which)
     ok = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
     pos, poly = tree.query(shapely.points(lon[ok], lat[ok]))      # bounding-box candidates

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from .core import OceanguardError, load_params, section, ArgumentParser
+from .core import OceanguardError, load_params, section
 from .contracts import POSITIONS, STATICS, conform
 from .geo import NM, KN, angle_diff, haversine_m, from_local_xy, to_local_xy, distance_to_port_nm, distance_to_shore_nm, on_land
 from .labels import make_labels
@@ -878,19 +878,13 @@ def inject_main(argv: list[str] | None = None) -> int:
     from oceanguard.core import check_file
     from pathlib import Path
     from oceanguard.labels import LabelStore
-    ap = ArgumentParser(prog="oceanguard inject", description="Inject labelled anomalies into tracks.")
-    ap.add_argument("--in", dest="inp", required=True, help="positions Parquet (contract)")
-    ap.add_argument("--out", required=True, help="output positions Parquet")
-    ap.add_argument("--labels", required=True, help="label store folder")
-    ap.add_argument("--kinds", nargs="+", default=list(KINDS)); ap.add_argument("--n", type=int, default=1)
-    ap.add_argument("--seed", type=int, default=0); ap.add_argument("--params", default=None)
-    ap.add_argument("--statics", default=None, help="statics Parquet (ship types; name changes and encounter partners are added); written to <out>.statics.parquet")
-    a = ap.parse_args(argv)
+    from oceanguard.commands import inject_parser
+    a = inject_parser().parse_args(argv)
     pos = pd.read_parquet(check_file(a.inp, "positions file"))
     st = pd.read_parquet(check_file(a.statics, "statics file")) if a.statics else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")          # printed below instead
-        res = inject(pos, a.kinds, a.n, a.seed, params=load_params(a.params) if a.params else None, statics=st, return_statics=st is not None)
+        res = inject(pos, a.kinds or KINDS, a.n, a.seed, params=load_params(a.params) if a.params else None, statics=st, return_statics=st is not None)
     out, labels = res[:2]
     out.to_parquet(a.out, index=False)
     if st is not None: res[2].to_parquet(Path(a.out).with_name(Path(a.out).stem + ".statics.parquet"), index=False)

@@ -5,13 +5,12 @@
 # %% ../nbs/31_labels.ipynb #cf08542d
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .core import OceanguardError, check_file, stable_hash, ArgumentParser
+from .core import OceanguardError, check_file, stable_hash
 from .contracts import LABELS, LABEL_SOURCES, conform, validate, empty_labels
 
 # %% auto #0
@@ -92,16 +91,8 @@ def import_labels_csv(path, source: str = "investigator", author: str | None = N
 # %% ../nbs/31_labels.ipynb #1c237e60
 def labels_main(argv: list[str] | None = None) -> int:
     "`oceanguard labels import|list`."
-    ap = ArgumentParser(prog="oceanguard labels", description="Import and list labels.")
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    im = sub.add_parser("import", help="import a labels CSV into the store")
-    im.add_argument("file"); im.add_argument("--store", required=True)
-    im.add_argument("--source", default="investigator", choices=["investigator", "third-party", "injected"])
-    im.add_argument("--author", default=None)
-    ls = sub.add_parser("list", help="list labels in the store")
-    ls.add_argument("--store", required=True); ls.add_argument("--kind", default=None)
-    ls.add_argument("--object", dest="object_id", default=None); ls.add_argument("--source", default=None)
-    a = ap.parse_args(argv)
+    from oceanguard.commands import labels_parser
+    a = labels_parser().parse_args(argv)
     store = LabelStore(a.store)
     if a.cmd == "import":
         labs, q = import_labels_csv(a.file, source=a.source, author=a.author)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .contracts import ANOMALIES, PREDICTIONS, conform, validate, empty
-from .core import OceanguardError, stable_hash, ArgumentParser
+from .core import OceanguardError, stable_hash
 
 # %% auto #0
 __all__ = ['ARTIFACTS', 'PredictionStore', 'summary', 'summary_main']
@@ -103,6 +103,6 @@ def _headline(m: dict, prefix: str = "") -> list[tuple[str, str]]:
 # %% ../nbs/91_pipeline.ipynb #c8e203e3
 def summary_main(argv: list[str] | None = None) -> int:
     "`oceanguard summary`: where the pipeline's report, metrics and prediction records are."
-    import argparse
-    ArgumentParser(prog="oceanguard summary", description="Say where the pipeline's outputs are.").parse_args(argv)
+    from oceanguard.commands import summary_parser
+    summary_parser().parse_args(argv)
     print(summary()); return 0

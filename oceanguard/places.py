@@ -15,7 +15,7 @@ from .geo import PortIndex
 
 
 # %% auto #0
-__all__ = ['PLACES_SOURCE', 'PlacesParams', 'stays', 'learn_places', 'places_from_params', 'apply_places']
+__all__ = ['PLACES_SOURCE', 'PlacesParams', 'stays', 'learn_places', 'places_from_stays', 'places_from_params', 'apply_places']
 
 # %% ../nbs/11_places.ipynb #dc9363e4
 PLACES_SOURCE = ("places where many distinct vessels stay stationary for hours within about 0.5 km, as Global Fishing Watch "
@@ -31,17 +31,25 @@ class PlacesParams(BaseModel):
     min_hours: float = Field(2.0, gt=0)
     stop_speed_kn: float = Field(0.5, gt=0)
 
+def _new_object(oid: pd.Series) -> np.ndarray:
+    "True at each row whose `object_id` differs from the row before (and at the first row), without a Python string per row."
+    if isinstance(oid.dtype, pd.StringDtype) and not oid.hasnans:
+        a = oid.array
+        return np.r_[True, np.asarray(a[1:] != a[:-1], dtype=bool)]
+    o = oid.astype(str).to_numpy()
+    return np.r_[True, o[1:] != o[:-1]]
+
 def stays(features: pd.DataFrame, stop_speed_kn: float = 0.5, min_hours: float = 2.0, max_gap_h: float = 2.0) -> pd.DataFrame:
     "Each vessel's stationary stays: runs of reports below `stop_speed_kn` (SOG, else implied speed) lasting `min_hours`, with their median position."
     f = features
     if len(f) == 0: return pd.DataFrame({c: pd.Series(dtype=t) for c, t in
                                          [("object_id", "string"), ("lat", float), ("lon", float), ("hours", float)]})
-    oid = f["object_id"].astype(str).to_numpy()
+    oid = f["object_id"]
     t = pd.to_datetime(f["timestamp"], utc=True).dt.as_unit("ns").array.asi8
     sog = pd.to_numeric(f["sog"], errors="coerce").to_numpy(dtype=float, na_value=np.nan) if "sog" in f else np.full(len(f), np.nan)
     step = f["speed_kn"].to_numpy(dtype=float, na_value=np.nan) if "speed_kn" in f else np.full(len(f), np.nan)
     v = np.where(np.isfinite(sog) & (sog < 102.3), sog, step)
-    first = np.r_[True, oid[1:] != oid[:-1]]
+    first = _new_object(oid)
     brk = first | ~(np.r_[np.inf, np.diff(t) / 1e9] <= max_gap_h * 3600)
     slow = v < stop_speed_kn
     start = slow & (brk | ~np.r_[False, slow[:-1]])
@@ -51,7 +59,7 @@ def stays(features: pd.DataFrame, stop_speed_kn: float = 0.5, min_hours: float =
     r = run[sel]
     g = pd.DataFrame({"r": r, "t": t[sel], "lat": f["lat"].to_numpy(float)[sel], "lon": f["lon"].to_numpy(float)[sel]}).groupby("r")
     a = g.agg(t0=("t", "min"), t1=("t", "max"), lat=("lat", "median"), lon=("lon", "median"))
-    a["object_id"] = oid[np.flatnonzero(start)[a.index.to_numpy()]]
+    a["object_id"] = np.asarray(oid.array.take(np.flatnonzero(start)[a.index.to_numpy()]), dtype=object).astype(str)
     a["hours"] = (a.t1 - a.t0) / 3.6e12
     a = a[a.hours >= min_hours]
     return a[["object_id", "lat", "lon", "hours"]].reset_index(drop=True).astype({"object_id": "string"})
@@ -63,7 +71,11 @@ def learn_places(features: pd.DataFrame, cell_deg: float = 0.005, min_vessels: i
     fleet on a cell edge is one place). One row per place: `name`, `kind` ("learned"), `lat`, `lon`, `n_vessels`,
     `stationary_hours`."""
     if min_vessels < 1: raise OceanguardError(f"places min_vessels must be >= 1 (got {min_vessels})")
-    st = stays(features, stop_speed_kn, min_hours)
+    return places_from_stays(stays(features, stop_speed_kn, min_hours), cell_deg, min_vessels)
+
+def places_from_stays(st: pd.DataFrame, cell_deg: float = 0.005, min_vessels: int = 3) -> pd.DataFrame:
+    """`learn_places` from the stays of every vessel (`stays` of each, concatenated in object order): run partition by
+    partition, `stays` is all a worker sends back."""
     cols = {"name": "string", "kind": "string", "lat": float, "lon": float, "n_vessels": "int64", "stationary_hours": float}
     if not len(st): return pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()})
     ci, cj = np.floor(st.lat.to_numpy() / cell_deg).astype(np.int64), np.floor(st.lon.to_numpy() / cell_deg).astype(np.int64)
@@ -85,10 +97,24 @@ def places_from_params(features: pd.DataFrame, params: dict | None = None) -> pd
     p = section(params or {}, "places", PlacesParams)
     return learn_places(features, p.cell_deg, p.min_vessels, p.stop_speed_kn, p.min_hours)
 
-def apply_places(features: pd.DataFrame, places: pd.DataFrame) -> pd.DataFrame:
-    "`features` with `dist_port_nm` lowered to the distance to the nearest learned place where that is nearer (in place; returned)."
+def apply_places(features: pd.DataFrame, places: pd.DataFrame, piece: int = 500_000) -> pd.DataFrame:
+    """`features` with `dist_port_nm` lowered to the distance to the nearest learned place where that is nearer (in place;
+    returned). Measured piece by piece (`piece` rows, one thread per core) with `features.port_distance_nm`, which
+    searches the tree once per grid cell a track passes: the temporaries stay piece-sized at 10M rows."""
     if places is None or not len(places) or not len(features): return features
-    d = PortIndex(places).query(features["lat"].to_numpy(float), features["lon"].to_numpy(float))[0]
-    features["dist_port_nm"] = np.fmin(features["dist_port_nm"].to_numpy(dtype=float, na_value=np.nan), d)
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+    from oceanguard.features import port_distance_nm
+    index = PortIndex(places)
+    lat, lon = features["lat"].to_numpy(float), features["lon"].to_numpy(float)
+    dp = np.array(features["dist_port_nm"].to_numpy(dtype=float, na_value=np.nan), dtype=float)
+    def one(a: int):
+        b = min(a + piece, len(dp))
+        np.fmin(dp[a:b], port_distance_nm(lat[a:b], lon[a:b], index), out=dp[a:b])
+    starts = range(0, len(dp), piece)
+    if len(starts) == 1: one(0)
+    else:
+        with ThreadPoolExecutor(min(os.cpu_count() or 1, len(starts))) as ex: list(ex.map(one, starts))
+    features["dist_port_nm"] = dp
     return features
 

@@ -5,7 +5,6 @@
 # %% ../nbs/50_report.ipynb #9c4aa066
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import math
@@ -18,7 +17,7 @@ import folium
 import numpy as np
 import pandas as pd
 
-from .core import OceanguardError, resource_path, ArgumentParser, load_params
+from .core import OceanguardError, resource_path, load_params
 from .features import feature_params
 
 # %% auto #0
@@ -287,18 +286,8 @@ def write_report(m: folium.Map, out) -> Path:
 def report_main(argv: list[str] | None = None) -> int:
     "`oceanguard report INPUT... --out map.html [--bbox] [--start] [--end] [--anomalies FILE] [--tiles URL]`."
     from oceanguard.detect import load_inputs, parse_bbox, parse_time, read_anomalies
-    ap = ArgumentParser(prog="oceanguard report", description="Write the investigator's map report (standalone HTML, works offline).")
-    ap.add_argument("inputs", nargs="+", metavar="INPUT", help="raw files (any reader format) or position store directories")
-    ap.add_argument("--out", required=True, help="HTML file to write")
-    ap.add_argument("--anomalies", action="append", default=[], metavar="FILE", help="anomalies Parquet file or folder (repeatable)")
-    ap.add_argument("--bbox", help="W,S,E,N: only this area")
-    ap.add_argument("--start", help="only from this time (UTC)")
-    ap.add_argument("--end", help="only until this time (UTC)")
-    ap.add_argument("--title", default="oceanguard report")
-    ap.add_argument("--tiles", help="tile URL template of a reachable tile server (default: offline land background)")
-    ap.add_argument("--params", help="params.yaml: its `features` section says where tracks break (gap_s, max_speed_kn)")
-    ap.add_argument("--budget", type=int, default=250_000, help="most track vertices drawn (default 250000)")
-    a = ap.parse_args(argv)
+    from oceanguard.commands import report_parser
+    a = report_parser().parse_args(argv)
     bbox, start, end = parse_bbox(a.bbox), parse_time(a.start, "--start"), parse_time(a.end, "--end")
     if start is not None and end is not None and end < start: raise OceanguardError(f"--end {a.end} is before --start {a.start}")
     out = Path(a.out)

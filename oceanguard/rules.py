@@ -285,13 +285,18 @@ def object_category(tr: Track) -> np.ndarray:
         tr.cache["category"] = ship_category(tr.per_object("ship_type"), tr.mmsi[tr.first_rows])
     return tr.cache["category"]
 
-def _caps(tr: Track, default: float, per_type: dict) -> np.ndarray:
+def _object_caps(tr: Track, default: float, per_type: dict) -> np.ndarray:
+    "The cap of each object (in `tr.ids` order) from its ship category."
     bad = set(per_type) - set(SHIP_CATEGORIES)
     if bad: raise OceanguardError(f"unknown ship category {sorted(bad)[0]!r} (one of: {', '.join(SHIP_CATEGORIES)})")
     cat = object_category(tr)
     cap = np.full(len(cat), float(default))
     for k, v in per_type.items(): cap[cat == k] = v
-    return cap[tr.g]
+    return cap
+
+def _caps(tr: Track, default: float, per_type: dict) -> np.ndarray:
+    "The cap of each row's object."
+    return _object_caps(tr, default, per_type)[tr.g]
 
 def jumps(tr: Track, p: TeleportParams) -> dict:
     "Per-row flags: `bad` (impossible step into this row), `out_back` (this row is a bad fix the track returns from), `cap`."
@@ -385,51 +390,55 @@ def speed(features, params=None, objects=None) -> pd.DataFrame:
     p = rule_params(params, "speed", SpeedParams)
     tr = as_track(features, objects)
     if len(tr) == 0: return empty_anomalies()
-    type_cap = _caps(tr, p.max_sog_kn, p.type_max_kn) * p.type_scale
-    own = np.full(len(tr), np.nan)
+    type_cap = _object_caps(tr, p.max_sog_kn, p.type_max_kn) * p.type_scale      # per object: no 10M-row copies
+    own = np.full(len(tr.ids), np.nan)
     if p.min_ratio_to_own > 0:                  # a ferry that always does 35 kn is not fast for itself; a tanker at 20 kn is
-        under = np.where(tr.sog >= p.own_underway_kn, tr.sog, np.nan)
-        own = pd.Series(under).groupby(tr.g).median().reindex(range(len(tr.ids))).to_numpy()[tr.g]
+        under = np.flatnonzero(tr.sog >= p.own_underway_kn)
+        own = pd.Series(tr.sog[under]).groupby(tr.g[under]).median().reindex(range(len(tr.ids))).to_numpy()
     cap = np.fmax(type_cap, p.min_ratio_to_own * own)
-    s, e = tr.runs(tr.sog > cap, max_gap_s=p.max_gap_min * 60)
+    s, e = tr.runs(tr.sog > cap[tr.g], max_gap_s=p.max_gap_min * 60)
     cat = object_category(tr)[tr.g[s]]
     out = []
     if len(s):
         vmax = run_reduce(np.maximum, tr.sog, s, e)
         oid = tr.ids[tr.g[s]].astype(str)
+        cap_s, type_cap_s, own_s = cap[tr.g[s]], type_cap[tr.g[s]], own[tr.g[s]]
         own_txt = ["" if not np.isfinite(m) else f"; its own median speed underway is {m:.1f} kn, threshold {p.min_ratio_to_own:g}x"
-                   for m in own[s]]
+                   for m in own_s]
         expl = [f"{o} reported a speed over ground of up to {v:.1f} kn (threshold {c:.3g} kn: {t:.3g} kn for {k}{ot}) in {n} report(s) "
                 f"from {a} to {b} near {w}." for o, v, c, t, k, ot, n, a, b, w in
-                zip(oid, vmax, cap[s], type_cap[s], cat, own_txt, e - s + 1, fmt_time(tr.t[s]), fmt_time(tr.t[e]), fmt_place(tr.lat[s], tr.lon[s]))]
+                zip(oid, vmax, cap_s, type_cap_s, cat, own_txt, e - s + 1, fmt_time(tr.t[s]), fmt_time(tr.t[e]), fmt_place(tr.lat[s], tr.lon[s]))]
         ev = [evidence_json({"max_sog_kn": p.max_sog_kn, "type_max_kn": p.type_max_kn, "type_scale": p.type_scale,
                              "min_ratio_to_own": p.min_ratio_to_own, "cap_used_kn": c, "ship_category": k},
                             {"max_sog_kn": v, "n_reports": n, "own_median_underway_kn": m}, tr.evidence(np.arange(a, b+1)), source=SOURCES["speed"])
-              for c, k, v, n, m, a, b in zip(cap[s], cat, vmax, e - s + 1, own[s], s, e)]
+              for c, k, v, n, m, a, b in zip(cap_s, cat, vmax, e - s + 1, own_s, s, e)]
         out.append(make_anomalies("speed", "rule:speed", oid, tr.t[s], tr.t[e], tr.lat[s], tr.lon[s],
-                                  ratio_score(vmax, cap[s], 2), expl, ev, mmsi=tr.mmsi[s]))
-    length = tr.object_attr("length")
-    prev_sog = np.r_[np.nan, tr.sog[:-1]]
-    decel = (prev_sog - tr.sog) / np.maximum(tr.dt_s, 1.0)
-    next_kn = np.r_[tr.step_kn[1:], np.nan]; next_kn[np.r_[tr.first[1:], True]] = np.nan
-    i = np.flatnonzero(~tr.first & (length >= p.min_length_m) & (prev_sog >= p.min_speed_before_kn)
-                       & (tr.sog <= p.stop_speed_kn) & (decel > p.max_decel_kn_s)
-                       & (next_kn <= max(2 * p.stop_speed_kn, 1.0)) & (tr.dist_port_nm >= p.stop_min_dist_port_nm))
+                                  ratio_score(vmax, cap_s, 2), expl, ev, mmsi=tr.mmsi[s]))
+    sog = tr.sog                                # sudden stops: the cheap tests on every row, the rest on the few rows left
+    c = np.flatnonzero(np.r_[False, (sog[:-1] >= p.min_speed_before_kn) & (sog[1:] <= p.stop_speed_kn)] & ~tr.first)
+    length = _num(tr.f, "length")[c] if "length" in tr.f.columns else tr.per_object("length")[tr.g[c]]
+    prev_sog = sog[c - 1]
+    decel = (prev_sog - sog[c]) / np.maximum(tr.dt_s[c], 1.0)
+    nxt = np.minimum(c + 1, len(tr) - 1)
+    next_kn = np.where((c + 1 < len(tr)) & ~tr.first[nxt], tr.step_kn[nxt], np.nan)
+    k = np.flatnonzero((length >= p.min_length_m) & (decel > p.max_decel_kn_s) & (next_kn <= max(2 * p.stop_speed_kn, 1.0))
+                       & (tr.dist_port_nm[c] >= p.stop_min_dist_port_nm))
+    i, length, prev_sog, decel, next_kn = c[k], length[k], prev_sog[k], decel[k], next_kn[k]
     if len(i):
         oid = tr.ids[tr.g[i]].astype(str)
         expl = [f"{o} ({L:.0f} m long) went from {a:.1f} kn to {b:.1f} kn in {d:.0f} s at {t} near {w}: a deceleration of "
                 f"{x:.2f} kn/s (threshold {p.max_decel_kn_s:g} kn/s for vessels of {p.min_length_m:g} m or more)."
-                for o, L, a, b, d, t, w, x in zip(oid, length[i], prev_sog[i], tr.sog[i], tr.dt_s[i], fmt_time(tr.t[i]),
-                                                  fmt_place(tr.lat[i], tr.lon[i]), decel[i])]
+                for o, L, a, b, d, t, w, x in zip(oid, length, prev_sog, tr.sog[i], tr.dt_s[i], fmt_time(tr.t[i]),
+                                                  fmt_place(tr.lat[i], tr.lon[i]), decel)]
         ev = [evidence_json(p.model_dump(include={"min_length_m", "min_speed_before_kn", "stop_speed_kn", "max_decel_kn_s",
                                                   "stop_min_dist_port_nm"}),
                             {"pattern": "sudden_stop", "sog_before_kn": a, "sog_after_kn": b, "dt_s": d, "decel_kn_s": x, "length_m": L,
                              "implied_speed_after_kn": nk, "dist_port_nm": dp},
                             tr.evidence([k-1, k, k+1]), source=SOURCES["speed"])
-              for a, b, d, x, L, nk, dp, k in zip(prev_sog[i], tr.sog[i], tr.dt_s[i], decel[i], length[i], next_kn[i],
+              for a, b, d, x, L, nk, dp, k in zip(prev_sog, tr.sog[i], tr.dt_s[i], decel, length, next_kn,
                                                   tr.dist_port_nm[i], i)]
         out.append(make_anomalies("speed", "rule:speed", oid, tr.t[i-1], tr.t[i], tr.lat[i], tr.lon[i],
-                                  ratio_score(decel[i], p.max_decel_kn_s, 5), expl, ev, mmsi=tr.mmsi[i]))
+                                  ratio_score(decel, p.max_decel_kn_s, 5), expl, ev, mmsi=tr.mmsi[i]))
     return concat_anomalies(out)
 
 # %% ../nbs/21_rules.ipynb #3b24860b

@@ -22,7 +22,8 @@ from .rules_interaction import encounter
 
 # %% auto #0
 __all__ = ['ORDER', 'store_filters', 'encounter_candidates', 'encounter_from_candidates', 'object_rows', 'encounter_pairs',
-           'encounter_batches', 'encounter_store', 'detect_store']
+           'encounter_batches', 'encounter_store', 'detect_store', 'cluster_client', 'vessel_batches', 'model_folder',
+           'detect_cluster', 'detect_cluster_main']
 
 # %% ../nbs/26_scale.ipynb #d9abcb9f
 def store_filters(bbox=None, start=None, end=None) -> list | None:
@@ -196,3 +197,167 @@ def detect_store(store, params=None, zones=None, kinds=None, scheduler="threads"
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         an.to_parquet(out, index=False)
     return an
+
+# %% ../nbs/26_scale.ipynb #567634b3
+def cluster_client(address="local", n_workers: int = 2):
+    """A `distributed.Client` for `address`: `"local"` starts a `LocalCluster` of `n_workers` processes on this machine
+    (one thread each, on 127.0.0.1, no dashboard); `tcp://HOST:PORT` joins a running scheduler. Returns (client,
+    cluster or None); close both when done. A missing `scale` extra or an unreachable scheduler is one line."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise OceanguardError("--dask needs dask.distributed: pip install 'oceanguard[scale]'") from None
+    address = str(address)
+    if address == "local":
+        cluster = LocalCluster(n_workers=int(n_workers), threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None)
+        return Client(cluster), cluster
+    if not address.startswith(("tcp://", "tls://")) or ":" not in address.split("://", 1)[1]:
+        raise OceanguardError(f"--dask must be 'local' or a scheduler address tcp://HOST:PORT (got {address!r})")
+    try: return Client(address, timeout="10s"), None
+    except (OSError, TimeoutError) as e:
+        raise OceanguardError(f"cannot reach the dask scheduler at {address}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+
+# %% ../nbs/26_scale.ipynb #e6d27c16
+def vessel_batches(objects: pd.DataFrame | None, partition_rows: int = 500_000) -> list[list[str]]:
+    """Object ids in text order, cut into batches of whole vessels of about `partition_rows` positions each (the
+    catalogue's `n_positions`; a vessel bigger than that is a batch of its own)."""
+    if objects is None or not len(objects): return []
+    o = objects.drop_duplicates("object_id", keep="last")
+    n = pd.to_numeric(o["n_positions"], errors="coerce").fillna(0).to_numpy(np.int64) if "n_positions" in o.columns else np.ones(len(o), np.int64)
+    ids = o["object_id"].astype(str).to_numpy()
+    order = np.argsort(ids, kind="stable")
+    ids, n = ids[order], n[order]
+    out, cur, size = [], [], 0
+    for i, k in zip(ids, n):
+        if cur and size + k > partition_rows: out.append(cur); cur, size = [], 0
+        cur.append(str(i)); size += int(k)
+    return out + ([cur] if cur else [])
+
+def _part_features(root, bbox, start, end, ids, params) -> pd.DataFrame:
+    "Features of the whole tracks (in the query) of the vessels `ids`: runs on a worker."
+    from oceanguard.detect import compact_text
+    from oceanguard.features import features_from_params
+    return features_from_params(compact_text(S.load_positions(root, bbox=bbox, start=start, end=end, object_ids=ids)), params)
+
+def _part_stays(feats: pd.DataFrame, params) -> pd.DataFrame:
+    from oceanguard.places import PlacesParams, stays
+    from oceanguard.core import section
+    p = section(params, "places", PlacesParams)
+    return stays(feats, p.stop_speed_kn, p.min_hours)
+
+def _part_detect(feats: pd.DataFrame, params, kinds, zones, objects, statics, places, model) -> tuple:
+    "Places applied, then every rule but `encounter` and the model on one partition; and what `encounter` needs of it."
+    from oceanguard.detect import score_with_model
+    from oceanguard.places import apply_places
+    if not len(feats): return empty_anomalies(), None, object_rows(feats), None
+    if places is not None: apply_places(feats, places)
+    local = [k for k in kinds if k != "encounter"]
+    an = detect(feats, params, zones=zones, objects=objects, kinds=local, statics=statics) if local else empty_anomalies()
+    cand = encounter_candidates(feats, params) if "encounter" in kinds else None
+    m = score_with_model(feats, str(model), params) if model is not None else None
+    return an, cand, object_rows(feats), m
+
+def _part_encounter(root, bbox, start, end, ids, params, objects, statics, places) -> pd.DataFrame:
+    "`encounter` on the whole tracks of vessels that met (second pass): runs on a worker."
+    from oceanguard.places import apply_places
+    feats = _part_features(root, bbox, start, end, ids, params)
+    if places is not None: apply_places(feats, places)
+    return detect(feats, params, objects=objects, kinds=["encounter"], statics=statics)
+
+def model_folder(model: str | None = "latest") -> Path | None:
+    "The trained model folder `detect` scores with (absolute, so that workers find it), or None when there is none."
+    import os
+    from oceanguard.detect import MODEL_ROOTS
+    from oceanguard.models.registry import resolve_model
+    if model is not None and str(model) != "latest": places_ = [Path(model)]
+    else: places_ = [Path(r) / "latest" for r in (os.environ.get("OCEANGUARD_MODELS"), *MODEL_ROOTS) if r and Path(r).is_dir()]
+    for m in places_:
+        try: return resolve_model(m).resolve()
+        except OceanguardError as e:
+            if "no trained model found" not in str(e): raise
+    return None
+
+def detect_cluster(store, params=None, client="local", zones=None, kinds=None, model=None, places=None,
+                   bbox=None, start=None, end=None, partition_rows: int = 500_000, n_workers: int = 2) -> pd.DataFrame:
+    """What `oceanguard detect STORE` finds (rules, learned places, the model), computed partition by partition of
+    whole vessels on a dask.distributed cluster: `client` is a `distributed.Client`, `"local"` or `tcp://HOST:PORT`.
+    `model`: a model folder (`model_folder()`), or None for rules only; `places`: a places frame, or None to learn them
+    as `detect` does (when params `places.learn`)."""
+    from oceanguard.catalogue import static_history
+    from oceanguard.core import section
+    from oceanguard.places import PlacesParams, places_from_stays
+    params = params if isinstance(params, dict) else load_params(params)
+    kinds = check_kinds(kinds)
+    ps = check_rule_params(params)
+    if int(partition_rows) < 1: raise OceanguardError(f"partition_rows must be >= 1 (got {partition_rows})")
+    root = S._check_store(store)
+    if "zone_entry" in kinds and zones is not None:
+        from oceanguard.rules_interaction import load_zones
+        zones = load_zones(zones, ps["zone_entry"].name_field)
+    st = S.load_statics(root)
+    statics = static_history(None, st) if len(st) else None
+    ob = S.load_objects(root)
+    objects = ob.drop_duplicates("object_id", keep="last") if len(ob) else None
+    batches = vessel_batches(objects, int(partition_rows))
+    if not batches: return empty_anomalies()
+    own = cluster = None
+    if isinstance(client, str): (client, cluster), own = cluster_client(client, n_workers), True
+    try:
+        q = (str(root), bbox, start, end)
+        feats = [client.submit(_part_features, *q, ids, params, pure=False) for ids in batches]   # stay on the workers
+        pp = section(params, "places", PlacesParams)
+        if places is None and pp.learn:               # every vessel's stays, in object order: the places `detect` learns
+            stays_ = client.gather([client.submit(_part_stays, f, params, pure=False) for f in feats])
+            places = places_from_stays(pd.concat(stays_, ignore_index=True), pp.cell_deg, pp.min_vessels)
+        objects_f, statics_f, places_f = (client.scatter(x, broadcast=True) if x is not None else None for x in (objects, statics, places))
+        res = client.gather([client.submit(_part_detect, f, params, kinds, zones, objects_f, statics_f, places_f, model, pure=False)
+                             for f in feats])
+        del feats
+        found = [r[0] for r in res] + [r[3] for r in res if r[3] is not None]
+        if "encounter" in kinds:
+            cands = [r[1] for r in res if r[1] is not None and len(r[1])]
+            met = encounter_from_candidates(pd.concat(cands, ignore_index=True), params) if cands else empty_anomalies()
+            rows = pd.concat([r[2] for r in res], ignore_index=True)
+            again = encounter_batches(encounter_pairs(met), rows, int(partition_rows))
+            found += client.gather([client.submit(_part_encounter, *q, ids, params, objects_f, statics_f, places_f, pure=False)
+                                    for ids in again])
+    finally:
+        if own:
+            client.close()
+            if cluster is not None: cluster.close()
+    out = concat_anomalies(found)
+    out.attrs.update(n_positions=int(sum(int(r[2]["n"].sum()) for r in res)), n_partitions=len(batches))
+    return out
+
+# %% ../nbs/26_scale.ipynb #085a766b
+def detect_cluster_main(argv: list[str] | None = None) -> int:
+    """`oceanguard detect STORE --dask local|tcp://HOST:PORT [...]`: `detect_cluster`, with the same checks, places, model
+    and output as `detect.detect_main` (the `oceanguard` command routes here when `--dask` is given)."""
+    from oceanguard.commands import detect_parser
+    from oceanguard.core import check_file
+    from oceanguard.detect import parse_bbox, parse_time, write_anomalies
+    a = detect_parser().parse_args(argv)
+    if not a.dask: raise OceanguardError("detect_cluster_main needs --dask local|tcp://HOST:PORT")
+    params = load_params(a.params, a.set)
+    kinds = check_kinds(a.kinds)
+    check_rule_params(params)
+    if a.model and a.no_model: raise OceanguardError("--model and --no-model exclude each other")
+    bbox, start, end = parse_bbox(a.bbox), parse_time(a.start, "--start"), parse_time(a.end, "--end")
+    if start is not None and end is not None and end < start: raise OceanguardError(f"--end {a.end} is before --start {a.start}")
+    if a.zones: check_file(a.zones, "zones file")
+    out = Path(a.out)
+    if out.exists() and out.is_dir(): raise OceanguardError(f"--out is a directory, expected a file: {out}")
+    if len(a.inputs) != 1 or not Path(a.inputs[0]).is_dir():
+        raise OceanguardError("--dask runs on one position store (a folder) as the only INPUT")
+    if a.partition_rows < 1: raise OceanguardError(f"--partition-rows must be >= 1 (got {a.partition_rows})")
+    places = pd.read_parquet(check_file(a.places, "places file")) if a.places else None
+    model = None if a.no_model else model_folder(a.model or "latest")
+    if a.model and model is None: raise OceanguardError(f"--model {a.model}: no trained model found there (train one with `oceanguard train` or `dvc repro`)")
+    an = detect_cluster(a.inputs[0], params, a.dask, zones=a.zones, kinds=kinds, model=model, places=places,
+                        bbox=bbox, start=start, end=end, partition_rows=a.partition_rows)
+    model_note = ("model: not used (--no-model)" if a.no_model else "model: none available, rules only" if model is None else
+                  f"model: {model.name}, {int((an['detector'].str.startswith('model:')).sum())} anomalies")
+    return write_anomalies(an, out, kinds, f"{an.attrs.get('n_positions', 0):,} positions from 1 store on dask {a.dask} "
+                            f"({an.attrs.get('n_partitions', 0)} partitions of whole vessels)", model_note)
+

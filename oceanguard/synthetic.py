@@ -5,14 +5,13 @@
 # %% ../nbs/07_synthetic.ipynb #dc96616c
 from __future__ import annotations
 
-import argparse
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .core import OceanguardError, resource_path, section, ArgumentParser
+from .core import OceanguardError, resource_path, section
 from .geo import NM, KN, haversine_m, initial_bearing, to_local_xy, from_local_xy
 
 # %% auto #0
@@ -555,15 +554,8 @@ def write_fleet(positions: pd.DataFrame, statics: pd.DataFrame, out) -> Path:
 # %% ../nbs/07_synthetic.ipynb #75586bc8
 def synthesize_main(argv: list[str] | None = None) -> int:
     "`oceanguard synthesize`: write a seeded synthetic fleet as NOAA-layout CSV or positions Parquet."
-    ap = ArgumentParser(prog="oceanguard synthesize", description="Generate a seeded synthetic AIS fleet between real ports.")
-    ap.add_argument("--vessels", type=int, default=50, help="number of vessels (default 50)")
-    ap.add_argument("--hours", type=float, default=24.0, help="time span in hours (default 24)")
-    ap.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    ap.add_argument("--start", default="2024-01-01T00:00:00Z", help="start time, UTC (default 2024-01-01T00:00:00Z)")
-    ap.add_argument("--resample-s", type=float, default=10.0, help="at most one report per vessel every this many seconds (0 = native ITU intervals)")
-    ap.add_argument("--bbox", type=float, nargs=4, metavar=("LON_MIN", "LAT_MIN", "LON_MAX", "LAT_MAX"), help="restrict ports, grounds and anchorages")
-    ap.add_argument("--out", required=True, help="output file, .csv (NOAA MarineCadastre layout) or .parquet (positions contract)")
-    a = ap.parse_args(argv)
+    from oceanguard.commands import synthesize_parser
+    a = synthesize_parser().parse_args(argv)
     pos, statics = synthesize_fleet(a.vessels, a.hours, a.start, a.seed, bbox=a.bbox, resample_s=a.resample_s or None)
     out = write_fleet(pos, statics, a.out)
     print(f"wrote {len(pos)} positions of {pos.object_id.nunique()} vessels to {out}")

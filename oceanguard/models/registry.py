@@ -5,7 +5,6 @@
 # %% ../../nbs/34_registry.ipynb #095ba524
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import subprocess
@@ -18,7 +17,7 @@ import pandas as pd
 import torch
 import yaml
 
-from ..core import OceanguardError, stable_hash, ArgumentParser
+from ..core import OceanguardError, stable_hash
 from .lstm import ModelParams, RouteMap, TrackModel, TrackNet, Vocab, N_COURSE, SOG_EDGES
 from .normalcy import CellGrid, Coverage, PatternOfLife, Thresholds
 
@@ -292,11 +291,8 @@ def update_card_metrics(path, metrics: dict, key: str = "evaluation") -> Path:
 # %% ../../nbs/34_registry.ipynb #0d2ec007
 def models_main(argv: list[str] | None = None) -> int:
     "CLI: `oceanguard models list|show [VERSION] [--dir models]`."
-    ap = ArgumentParser(prog="oceanguard models", description="List every trained model version and show their cards.")
-    ap.add_argument("action", choices=["list", "show"])
-    ap.add_argument("version", nargs="?", default="latest", help="model version (or folder name) for show (default: latest)")
-    ap.add_argument("--dir", default="models", help="registry folder (default: models)")
-    a = ap.parse_args(argv)
+    from oceanguard.commands import models_parser
+    a = models_parser().parse_args(argv)
     if a.action == "list":
         df = list_models(a.dir)
         if df.empty: print(f"no models in {a.dir}"); return 0

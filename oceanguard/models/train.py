@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..core import OceanguardError, check_file, frame_hash, load_params, ArgumentParser
+from ..core import OceanguardError, check_file, frame_hash, load_params
 from .normalcy import Coverage, PatternOfLife, calibrate_per_cell, step_events
 from .lstm import (ModelParams, RouteMap, TrackModel, Vocab, encode, fit_net, model_params, model_steps, step_nll, windows, _smooth)
 from ..evaluate import vessel_hours
@@ -135,16 +135,8 @@ def read_positions(path) -> pd.DataFrame:
 
 def train_main(argv: list[str] | None = None) -> int:
     "CLI: `oceanguard train INPUT --out DIR [--bbox W,S,E,N] [--start T] [--end T] [--params params.yaml] [--set key=value ...]`."
-    ap = ArgumentParser(prog="oceanguard train", description="Train the track model (route map + LSTM) on normal traffic of a region.")
-    ap.add_argument("input", help="positions: store folder, Parquet, CSV/NMEA/GeoPackage file (also .zip/.gz), or 'synthetic'")
-    ap.add_argument("--out", default="models", help="registry folder (default: models); earlier versions are kept")
-    ap.add_argument("--bbox", default=None, help="train on this region only: W,S,E,N in degrees")
-    ap.add_argument("--start", default=None, help="train on positions at or after this time (ISO 8601)")
-    ap.add_argument("--end", default=None, help="train on positions before this time (ISO 8601)")
-    ap.add_argument("--params", default=None, help="params.yaml (section `model`)")
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override, e.g. model.epochs=4")
-    ap.add_argument("--quiet", action="store_true")
-    a = ap.parse_args(argv)
+    from oceanguard.commands import train_parser
+    a = train_parser().parse_args(argv)
     from oceanguard.detect import parse_bbox, parse_time
     bbox, start, end = parse_bbox(a.bbox), parse_time(a.start, "--start"), parse_time(a.end, "--end")
     params = load_params(a.params, a.set)
