@@ -13,7 +13,7 @@ from functools import lru_cache, reduce
 import numpy as np
 import pandas as pd
 
-from .contracts import POSITIONS, QUARANTINE, STRING, Reason, conform, empty_quarantine, validate
+from .contracts import MMSI_MAX, POSITIONS, QUARANTINE, STRING, Reason, conform, empty_quarantine, validate
 from .core import OceanguardError, resource_path
 
 # %% auto #0
@@ -74,9 +74,9 @@ def _reject_codes(df: pd.DataFrame, now=None) -> np.ndarray:
     nat = t == np.iinfo("int64").min
     lat, lon = df["lat"].to_numpy("float64", na_value=np.nan), df["lon"].to_numpy("float64", na_value=np.nan)
     oid_na = df["object_id"].isna().to_numpy() if "object_id" in df else np.ones(len(df), bool)
-    if "mmsi" in df:                                                # an MMSI has at most 9 digits (ITU-R M.585)
+    if "mmsi" in df:     # what the 30-bit AIS field can hold is kept as reported (`mmsi_info` flags it invalid); more is not an MMSI
         m = df["mmsi"].to_numpy("float64", na_value=np.nan)
-        oid_na = oid_na | (m < 0) | (m > 999_999_999)
+        oid_na = oid_na | (m < 0) | (m > MMSI_MAX)
     conds = [nat, ~nat & (t < EARLIEST.value), ~nat & (t > _now(now).as_unit("ns").value),
              np.isnan(lat) | np.isnan(lon), np.abs(lat) > 90, np.abs(lon) > 180, oid_na]
     out = np.full(len(df), -1, dtype="int8")

@@ -13,9 +13,9 @@ from pandera.errors import SchemaError, SchemaErrors
 from .core import OceanguardError
 
 # %% auto #0
-__all__ = ['UTC_NS', 'STRING', 'INT', 'FLOAT', 'OBJECT_TYPES', 'SEVERITIES', 'LABEL_SOURCES', 'AIS_CLASSES', 'KINDS', 'POSITIONS',
-           'STATICS', 'OBJECTS', 'QUARANTINE', 'FEATURES', 'ANOMALIES', 'LABELS', 'PREDICTIONS', 'SCHEMAS', 'Reason',
-           'empty', 'empty_positions', 'empty_statics', 'empty_objects', 'empty_quarantine', 'empty_features',
+__all__ = ['UTC_NS', 'STRING', 'INT', 'FLOAT', 'OBJECT_TYPES', 'SEVERITIES', 'LABEL_SOURCES', 'AIS_CLASSES', 'KINDS', 'MMSI_MAX',
+           'POSITIONS', 'STATICS', 'OBJECTS', 'QUARANTINE', 'FEATURES', 'ANOMALIES', 'LABELS', 'PREDICTIONS', 'SCHEMAS',
+           'Reason', 'empty', 'empty_positions', 'empty_statics', 'empty_objects', 'empty_quarantine', 'empty_features',
            'empty_anomalies', 'empty_labels', 'empty_predictions', 'conform', 'validate']
 
 # %% ../nbs/01_contracts.ipynb #6e3926eb
@@ -101,7 +101,8 @@ _LAT = pa.Check.in_range(-90, 90)
 _LON = pa.Check.in_range(-180, 180)
 _DEG = pa.Check.in_range(0, 360, include_max=False)
 _NONNEG = pa.Check.ge(0)
-_MMSI = pa.Check.in_range(0, 999_999_999)
+MMSI_MAX = 2**30 - 1   # the 30-bit AIS field: above 999,999,999 no MMSI is valid, but a value is kept as reported (cleaning flags it)
+_MMSI = pa.Check.in_range(0, MMSI_MAX)
 _SNAKE = pa.Check.str_matches(r"^[a-z][a-z0-9_]*$")
 
 def _schema(name: str, columns: dict, checks=None) -> pa.DataFrameSchema:
