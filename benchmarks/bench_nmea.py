@@ -1,8 +1,8 @@
 """NMEA 0183 AIS decoding and ingest speed, side by side in one run, on one file.
 
 The file: `--sentences` (default 5,000,000) NMEA sentences of a seeded fleet of 20,000 vessels, base stations and aids
-to navigation over one day, every payload encoded by pyais's message classes, each sentence in an IEC 62320-1 tag
-block carrying its receive time (`\\s:STATION,c:EPOCH*hh\\!AIVDM,...`). Message types as a coastal feed has them
+to navigation over one day: 250,000 messages whose payloads pyais's message classes encoded, reported again and again
+through the day, each sentence in an IEC 62320-1 tag block carrying its receive time (`\\s:STATION,c:EPOCH*hh\\!AIVDM,...`). Message types as a coastal feed has them
 (1: 55 %, 3: 12 %, 18: 12 %, 5: 6 % in two sentences, 24: 6 %, 4: 3 %, 8: 2 %, 2: 1 %, 20: 1 %, 27: 1 %,
 19 and 21: 0.5 % each). It is generated once and cached in `benchmarks/.cache/` (git-ignored).
 
@@ -38,49 +38,59 @@ MIX = {1: 0.55, 3: 0.12, 18: 0.12, 5: 0.06, 24: 0.06, 4: 0.03, 8: 0.02, 2: 0.01,
 MIDS = np.array([211, 219, 230, 235, 244, 257, 265, 273, 303, 338, 366, 367, 412, 413, 431, 477, 538, 563, 636])
 STATIONS = ["r003669945", "r003669952", "rORBCOMM008", "r2190064", "r992190934"]
 
-def fleet_nmea(n_sentences: int, seed: int = 0):
-    "Yield NMEA lines (tag block + sentence) of a seeded fleet, every payload encoded by pyais's message classes."
+def fleet_messages(n_messages: int, seed: int = 0) -> list[list[str]]:
+    "`n_messages` messages of a seeded fleet, each a list of NMEA sentences whose payload pyais's message classes encoded."
     from pyais.messages import MSG_CLASS, MessageType24
-    from pyais.util import checksum, compute_checksum
+    from pyais.util import compute_checksum
     rng = np.random.default_rng(seed)
     nv = 20_000
     vessel = MIDS[rng.integers(0, len(MIDS), nv)] * 1_000_000 + rng.integers(0, 1_000_000, nv)
     base = rng.integers(2_000_000, 7_999_999, 200)                   # 00MIDxxxx: base stations
     aton = 990_000_000 + MIDS[rng.integers(0, len(MIDS), 500)] * 10_000 + rng.integers(0, 10_000, 500)
     lat0, lon0 = rng.uniform(-60, 70, nv), rng.uniform(-179, 179, nv)
-    names = [f"BENCH {i}" for i in range(nv)]
     types, weights = np.array(list(MIX)), np.array(list(MIX.values()))
+    ts = rng.choice(types, n_messages, p=weights / weights.sum())
+    v = rng.integers(0, nv, n_messages)
+    dlat, dlon = rng.normal(0, 0.05, n_messages), rng.normal(0, 0.05, n_messages)
+    sog, cog, hdg = rng.integers(0, 300, n_messages) / 10, rng.integers(0, 3600, n_messages) / 10, rng.integers(0, 360, n_messages)
+    out = []
+    for j in range(n_messages):
+        t, vj = int(ts[j]), int(v[j])
+        lat, lon = float(np.clip(lat0[vj] + dlat[j], -89, 89)), float(np.clip(lon0[vj] + dlon[j], -179.9, 179.9))
+        f = {"mmsi": int(vessel[vj])}
+        if t in (1, 2, 3): f.update(lat=lat, lon=lon, speed=sog[j], course=cog[j], heading=int(hdg[j]), status=j % 9, turn=0)
+        elif t in (18, 19): f.update(lat=lat, lon=lon, speed=sog[j], course=cog[j], heading=int(hdg[j]))
+        elif t == 27: f.update(lat=round(lat, 2), lon=round(lon, 2), speed=int(sog[j]) % 63, course=int(cog[j]) % 360, status=0)
+        elif t == 4: f.update(mmsi=int(base[vj % 200]), lat=lat, lon=lon, year=2020, month=1, day=1)
+        elif t == 21: f.update(mmsi=int(aton[vj % 500]), lat=lat, lon=lon, name=f"BUOY {vj % 500}", aid_type=vj % 32)
+        elif t == 8: f.update(dac=1, fid=0, data=bytes(rng.integers(0, 256, 12, dtype=np.uint8)))
+        elif t == 20: f.update(offset1=1000 + j % 2000, number1=1, timeout1=7, increment1=750)
+        if t in (5, 19, 24): f.update(shipname=f"BENCH {vj}", ship_type=[30, 52, 60, 70, 80][vj % 5], to_bow=60, to_stern=20, to_port=6, to_starboard=6)
+        if t == 5: f.update(imo=9_000_000 + vj, callsign=f"OX{vj % 10_000}", destination="AARHUS", draught=5.2)
+        if t == 24: f.update(partno=j % 2, callsign=f"OX{vj % 10_000}")
+        payload, fill = (MessageType24 if t == 24 else MSG_CLASS[t]).create(msg_type=t, **f).encode()
+        parts = [payload[p:p + 60] for p in range(0, len(payload), 60)]
+        sents = []
+        for q, p in enumerate(parts, 1):
+            s = f"!AIVDM,{len(parts)},{q},{j % 10 if len(parts) > 1 else ''},{'AB'[j % 2]},{p},{fill if q == len(parts) else 0}*"
+            sents.append(f"{s}{compute_checksum(s):02X}")
+        out.append(sents)
+    return out
+
+def fleet_nmea(n_sentences: int, seed: int = 0, pool: int = 250_000):
+    """Yield `n_sentences` NMEA lines: messages of `fleet_messages` (a pool of `pool`, encoded once, reported again and
+    again through the day: the same payloads, new receive times), each sentence in a tag block with its receive time."""
+    from pyais.util import checksum
+    msgs = fleet_messages(min(pool, n_sentences), seed)
     t0, n, i = 1_577_836_800, 0, 0
     while n < n_sentences:
-        k = 100_000
-        ts = rng.choice(types, k, p=weights / weights.sum())
-        v = rng.integers(0, nv, k)
-        dlat, dlon = rng.normal(0, 0.05, k), rng.normal(0, 0.05, k)
-        sog, cog, hdg = rng.integers(0, 300, k) / 10, rng.integers(0, 3600, k) / 10, rng.integers(0, 360, k)
-        for j in range(k):
-            t, vj = int(ts[j]), int(v[j])
-            lat, lon = float(np.clip(lat0[vj] + dlat[j], -89, 89)), float(np.clip(lon0[vj] + dlon[j], -179.9, 179.9))
-            f = {"mmsi": int(vessel[vj])}
-            if t in (1, 2, 3): f.update(lat=lat, lon=lon, speed=sog[j], course=cog[j], heading=int(hdg[j]), status=j % 9, turn=0)
-            elif t in (18, 19): f.update(lat=lat, lon=lon, speed=sog[j], course=cog[j], heading=int(hdg[j]))
-            elif t == 27: f.update(lat=round(lat, 2), lon=round(lon, 2), speed=int(sog[j]) % 63, course=int(cog[j]) % 360, status=0)
-            elif t == 4: f.update(mmsi=int(base[vj % 200]), lat=lat, lon=lon, year=2020, month=1, day=1)
-            elif t == 21: f.update(mmsi=int(aton[vj % 500]), lat=lat, lon=lon, name=f"BUOY {vj % 500}", aid_type=vj % 32)
-            elif t == 8: f.update(dac=1, fid=0, data=bytes(rng.integers(0, 256, 12, dtype=np.uint8)))
-            elif t == 20: f.update(offset1=1000 + j % 2000, number1=1, timeout1=7, increment1=750)
-            if t in (5, 19, 24): f.update(shipname=names[vj], ship_type=[30, 52, 60, 70, 80][vj % 5], to_bow=60, to_stern=20, to_port=6, to_starboard=6)
-            if t == 5: f.update(imo=9_000_000 + vj, callsign=f"OX{vj % 10_000}", destination="AARHUS", draught=5.2)
-            if t == 24: f.update(partno=j % 2, callsign=f"OX{vj % 10_000}")
-            payload, fill = (MessageType24 if t == 24 else MSG_CLASS[t]).create(msg_type=t, **f).encode()
-            parts = [payload[p:p + 60] for p in range(0, len(payload), 60)]
-            tb = f"s:{STATIONS[vj % len(STATIONS)]},c:{t0 + i * 86_400 // max(n_sentences, 1)}"
-            tag = f"\\{tb}*{checksum(tb.encode()):02X}\\"
-            for q, p in enumerate(parts, 1):
-                s = f"!AIVDM,{len(parts)},{q},{i % 10 if len(parts) > 1 else ''},{'AB'[j % 2]},{p},{fill if q == len(parts) else 0}*"
-                yield f"{tag}{s}{compute_checksum(s):02X}"
-                n += 1
-            i += 1
-            if n >= n_sentences: return
+        sents = msgs[i % len(msgs)]
+        tb = f"s:{STATIONS[i % len(STATIONS)]},c:{t0 + n * 86_400 // n_sentences}"
+        tag = f"\\{tb}*{checksum(tb.encode()):02X}\\"
+        for s in sents:
+            yield tag + s
+            n += 1
+        i += 1
 
 def bench_file(n: int, seed: int = 0) -> Path:
     "The cached benchmark file of `n` sentences, generated on first use."

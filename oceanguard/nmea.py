@@ -312,7 +312,7 @@ class NmeaReader(_Collector):
             if np.isnan(ms): ms = self._pghp
             self._pghp = np.nan                  # a $PGHP time belongs to the one sentence after it
         if x.kind == LINE_OTHER: c["other_nmea_lines"] += 1; return
-        if x.kind == LINE_QUARANTINE: return self._quarantine(i, x.reason, x.detail, x.text)
+        if x.kind == LINE_QUARANTINE: c["quarantined_lines"] += 1; return self._quarantine(i, x.reason, x.detail, x.text)
         c["ais_sentences"] += 1
         s = x.sentence
         if s.frag_cnt == 1: return self._message([s], i, ms, x.text)

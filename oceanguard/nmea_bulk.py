@@ -536,7 +536,7 @@ class BulkNmeaReader(NmeaReader):
         text = lambda i: block[s0 + S[i]:s0 + E[i]].decode("ascii")
         c, k = self.counts, np.bincount(kind, minlength=6)
         for name, v in (("blank_lines", k[LINE_BLANK]), ("comment_lines", k[LINE_COMMENT]), ("pghp_lines", k[LINE_PGHP]),
-                        ("other_nmea_lines", k[LINE_OTHER]), ("ais_sentences", k[LINE_SENTENCE]),
+                        ("other_nmea_lines", k[LINE_OTHER]), ("ais_sentences", k[LINE_SENTENCE]), ("quarantined_lines", k[LINE_QUARANTINE]),
                         ("data_lines", n - k[LINE_BLANK] - k[LINE_COMMENT])):
             if v: c[name] += int(v)
         self._n += int(n - k[LINE_BLANK] - k[LINE_COMMENT])
