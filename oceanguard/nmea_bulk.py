@@ -160,7 +160,7 @@ PAD = bytes(64)
 
 _WS = np.zeros(256, bool); _WS[[9, 11, 12, 32]] = True          # what bytes.strip() removes (CR and LF end lines)
 _DIGIT = np.zeros(256, bool); _DIGIT[48:58] = True
-_MARK = np.zeros(256, bool); _MARK[[42, 44, 92]] = True        # '*', ',' and '\\': where fields end
+_MARK_BYTES = bytes(1 if c in b"*,\\:" else 0 for c in range(256))   # where fields end (and tag-block keys)
 _HEX = np.full(256, -1, np.int16)
 for _c in b"0123456789ABCDEFabcdef": _HEX[_c] = int(chr(_c), 16)
 
@@ -218,9 +218,10 @@ def _frame(buf: np.ndarray, s: np.ndarray, e: np.ndarray) -> dict:
     if not len(ci): return f
     S, E = s[ci], e[ci]
     tagged = c0[ci] == 92
-    sp = np.flatnonzero(_MARK[scan])                                 # every '*', ',' and '\\' in one pass
+    sp = np.flatnonzero(np.frombuffer(scan.tobytes().translate(_MARK_BYTES), np.uint8))   # every '*', ',', '\\' and ':' in one pass
     mk = scan[sp]
     st, cm, bs = sp[mk == 42], sp[mk == 44], sp[mk == 92]
+    colon = sp[mk == 58]
     first = lambda pos, x: pos[np.minimum(np.searchsorted(pos, x), max(len(pos) - 1, 0))] if len(pos) else np.full(len(x), size)
     count = lambda pos, a, b: np.searchsorted(pos, b) - np.searchsorted(pos, a)
     # tag block: \fields*hh\ with exactly one '*', two hex digits, no group (g:), at most one time (c:)
@@ -232,7 +233,7 @@ def _frame(buf: np.ndarray, s: np.ndarray, e: np.ndarray) -> dict:
     tag_valid = tag_ok.copy()
     tag_valid[ti] = _xor(buf, S[ti] + 1, tend[ti]) == _HEX[at(te[ti] - 2)].astype(np.int64) * 16 + _HEX[at(te[ti] - 1)]
     if tagged.any():
-        fld = np.flatnonzero(scan[1:] == 58)                             # 'x:' with x at a field start
+        fld = colon - 1                                                  # 'x:' with x at a field start
         fld = fld[(fld >= 1)]
         fld = fld[(at(fld - 1) == 44) | (at(fld - 1) == 92)]
         cpos, gpos = fld[at(fld) == 99], fld[at(fld) == 103]
@@ -262,8 +263,10 @@ def _frame(buf: np.ndarray, s: np.ndarray, e: np.ndarray) -> dict:
         & (E - star >= 3) & (_HEX[at(star + 1)] >= 0) & (_HEX[at(star + 2)] >= 0)
     # what trails an untagged sentence: nothing, or fields whose last is the receive time
     trail = ~tagged & (E > star + 3)
-    lc = cm[np.maximum(np.searchsorted(cm, E) - 1, 0)] if len(cm) else np.zeros(len(ci), np.int64)
-    tval, t_ok = _digits(buf, lc + 1, E)
+    tr = np.flatnonzero(trail)
+    lc = cm[np.maximum(np.searchsorted(cm, E[tr]) - 1, 0)] if len(cm) else np.zeros(len(tr), np.int64)
+    tval, t_ok = np.zeros(len(ci), np.int64), np.zeros(len(ci), bool)
+    tval[tr], t_ok[tr] = _digits(buf, lc + 1, E[tr])
     ok &= ~trail | ((at(star + 3) == 44) & t_ok)
     chk = _HEX[at(star + 1)].astype(np.int64) * 16 + _HEX[at(star + 2)]
     ko = np.flatnonzero(ok)
