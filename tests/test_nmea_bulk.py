@@ -175,7 +175,8 @@ def check_corpus(tmp_path, n: int, seed: int):
     assert s.name.str.contains("@", regex=False).any() and s.name.isna().any()
     # dimensions one by one, from the decoder's own columns
     single = [(line, m) for line, m in ref.items() if m.msg_type in (19, 24)]
-    pays = [NMEASentenceFactory.produce(f.read_bytes().splitlines()[line - 1].rsplit(b",", 1)[0]) for line, _ in single]
+    file_lines = f.read_bytes().splitlines()
+    pays = [NMEASentenceFactory.produce(file_lines[line - 1].rsplit(b",", 1)[0]) for line, _ in single]
     v6 = np.concatenate([_ARMOUR[np.frombuffer(b"".join(x.payload for x in pays), np.uint8)], np.zeros(16, np.uint8)])
     start = np.cumsum([0] + [len(x.payload) for x in pays[:-1]])
     d = _decode(v6, start, np.array([6 * len(x.payload) - x.fill_bits for x in pays]), np.arange(len(pays)) + 1, np.full(len(pays), 1e12))
