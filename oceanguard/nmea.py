@@ -8,10 +8,12 @@ from __future__ import annotations
 import datetime as _dt
 from collections import Counter
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pyais.constants import NavAid
 from pyais.messages import AISSentence, NMEASentenceFactory, TagBlock
 
@@ -19,7 +21,8 @@ from .contracts import POSITIONS, QUARANTINE, STATICS, Reason, conform
 from .core import OceanguardError, check_file
 
 # %% auto #0
-__all__ = ['POSITION_TYPES', 'STATIC_TYPES', 'NmeaReader', 'iter_nmea', 'read_nmea']
+__all__ = ['POSITION_TYPES', 'STATIC_TYPES', 'LINE_BLANK', 'LINE_COMMENT', 'LINE_OTHER', 'LINE_PGHP', 'LINE_QUARANTINE',
+           'LINE_SENTENCE', 'nmea_frames', 'NmeaReader', 'iter_nmea', 'read_nmea']
 
 # %% ../nbs/04_nmea.ipynb #a3c83a1f
 def _pghp_ms(line: bytes) -> float:
@@ -90,7 +93,109 @@ def _aid_text(code) -> str | None:
     try: return "aid to navigation: " + NavAid(int(code)).name.lower().replace("_", " ") if code else None
     except ValueError: return f"aid to navigation: type {int(code)}"
 
-# %% ../nbs/04_nmea.ipynb #b11b908c
+# %% ../nbs/04_nmea.ipynb #810fb346
+def _lines(fh, block: int = 1 << 20) -> Iterator[bytes]:
+    "The lines of a binary stream, whatever ends them: LF, CRLF, CR alone, or a mix (a CR alone is a line end, as in universal newlines)."
+    rest = b""
+    while True:
+        data = fh.read(block)
+        if not data: break
+        lines = (rest + data).splitlines(keepends=True)     # bytes.splitlines splits on \n, \r\n and \r only
+        last = lines[-1]
+        held = last[-1:] != b"\n"                            # no end yet, or a CR whose LF may come in the next block
+        rest = last if held else b""
+        yield from (l.rstrip(b"\r\n") for l in (lines[:-1] if held else lines))
+    if rest: yield rest.rstrip(b"\r\n")
+
+# %% ../nbs/04_nmea.ipynb #8f5ac139
+LINE_BLANK, LINE_COMMENT, LINE_OTHER, LINE_PGHP, LINE_QUARANTINE, LINE_SENTENCE = range(6)
+"What `_parse_line` finds a line to be."
+
+class _Line(NamedTuple):
+    "What one line is, before any state: its kind, its own receive time, and what to quarantine or decode."
+    kind: int
+    reset: bool = False          # the line uses up a pending `$PGHP` time (it reached the sentence proper)
+    ms: float = np.nan           # the time the line carries itself (tag block, trailer; a `$PGHP` line's time)
+    text: str = ""
+    reason: str | None = None
+    detail: str | None = None
+    sentence: AISSentence | None = None
+    key: tuple | None = None     # the multi-part key: tag-block group, else talker, channel and sequence id
+
+def _parse_line(raw: bytes) -> _Line:
+    "Take one line apart (no state: the `$PGHP` time and multi-part messages are the reader's business)."
+    line = raw.strip()
+    if not line: return _Line(LINE_BLANK)
+    if line[:1] == b"#": return _Line(LINE_COMMENT)
+    if not line.isascii():
+        try: text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            return _Line(LINE_QUARANTINE, text=line.decode("utf-8", "backslashreplace"), reason=Reason.NON_UTF8, detail="bytes that are not UTF-8 in an NMEA line")
+        return _Line(LINE_QUARANTINE, text=text, reason=Reason.DECODE_ERROR, detail="non-ASCII characters in an NMEA line")
+    text, c0 = line.decode("ascii"), line[:1]
+    if c0 == b"$":
+        if line[1:5] != b"PGHP": return _Line(LINE_OTHER)
+        ms = _pghp_ms(line)
+        if np.isnan(ms): return _Line(LINE_PGHP, ms=ms, text=text, reason=Reason.DECODE_ERROR, detail="unreadable $PGHP receive time")
+        return _Line(LINE_PGHP, ms=ms)
+    if c0 != b"!" and c0 != b"\\": return _Line(LINE_QUARANTINE, text=text, reason=Reason.DECODE_ERROR, detail="not an NMEA sentence")
+    tag, sent, trailer = _split_line(line)
+    ms, group = np.nan, None
+    if tag is not None:
+        tb = TagBlock(tag); tb.init()
+        if not tb.is_valid: return _Line(LINE_QUARANTINE, text=text, reason=Reason.BAD_CHECKSUM, detail="tag block checksum does not match")
+        ms = _epoch_ms(tb.receiver_timestamp)
+        if tb.group is not None: group = ("g", tb.source_station, tb.group.group_id)
+    elif trailer: ms = _trailer_ms(trailer)
+    def bad(reason, detail): return _Line(LINE_QUARANTINE, True, ms, text, reason, detail)
+    if sent[3:6] not in (b"VDM", b"VDO"):
+        if sent[:1] == b"!" and sent.find(b"*") > 0: return _Line(LINE_OTHER, True, ms)
+        return bad(Reason.DECODE_ERROR, "not an AIVDM/AIVDO sentence")
+    if sent.find(b"*") < 0 or len(sent) - sent.find(b"*") != 3: return bad(Reason.TRUNCATED_LINE, "sentence ends before its *hh checksum")
+    try: s = NMEASentenceFactory.produce(sent)
+    except Exception as e: return bad(Reason.DECODE_ERROR, f"{type(e).__name__}: {e}"[:200])
+    if not s.is_valid: return bad(Reason.BAD_CHECKSUM, f"checksum *{s.checksum:02X} does not match the sentence")
+    return _Line(LINE_SENTENCE, True, ms, text, sentence=s, key=group or (s.talker_id, s.channel, s.seq_id))
+
+# %% ../nbs/04_nmea.ipynb #a4579a0f
+def _object_ids(mmsi) -> pd.Series:
+    "`mmsi:<n>` for each MMSI (formatted by Arrow, not one Python string at a time)."
+    digits = pc.cast(pa.array(np.asarray(mmsi, dtype="int64")), pa.string())
+    return pd.Series(pd.array(pc.binary_join_element_wise("mmsi:", digits, ""), dtype="string"))
+
+def _strings(values) -> pd.Series:
+    "A `string` column from a list or object array of `str` and `None`."
+    return pd.Series(pd.array(pa.array(values, type=pa.string()), dtype="string"))
+
+def nmea_frames(p: dict, s: dict, q: dict, source: str, raw_file: str) -> ReadResult:
+    "Typed `positions`, `statics` and `quarantine` frames from column sequences (lists or arrays) keyed `_POS`, `_STA`, `_QUA`."
+    def const(v, n): return pd.Series(v, index=pd.RangeIndex(n), dtype="string")
+    n = len(p["mmsi"])
+    pos = pd.DataFrame({
+        "source": const(source, n), "object_id": _object_ids(p["mmsi"]), "mmsi": pd.array(p["mmsi"], dtype="Int64"),
+        "timestamp": _ms_to_utc(p["ms"]), **{k: np.asarray(p[k], dtype="float64") for k in ("lat", "lon", "sog", "cog", "heading", "rot")},
+        "nav_status": pd.array(p["nav_status"], dtype="Int64"), "object_type": _strings(p["object_type"]),
+        "raw_file": const(raw_file, n), "raw_line": pd.array(p["raw_line"], dtype="Int64")})
+    n = len(s["mmsi"])
+    ints = {k: pd.Series(pd.array(s[k], dtype="Int64")) for k in ("imo", "ship_type", "aid_type")}
+    dims = {k: pd.Series(s[k], dtype="float64") for k in ("to_bow", "to_stern", "to_port", "to_starboard", "draught")}
+    length, width = dims["to_bow"] + dims["to_stern"], dims["to_port"] + dims["to_starboard"]
+    sta = pd.DataFrame({
+        "source": const(source, n), "object_id": _object_ids(s["mmsi"]), "mmsi": pd.array(s["mmsi"], dtype="Int64"),
+        "timestamp": _ms_to_utc(s["ms"]), "object_type": _strings(s["object_type"]),
+        **{k: v.mask(v == 0) for k, v in ints.items()},     # 0 = not available for IMO, ship and aid type
+        **{k: _strings(s[k]) for k in ("name", "callsign", "ship_type_text", "ais_class")},
+        "length": length.mask(length == 0), "width": width.mask(width == 0),
+        "draught": dims["draught"].mask(dims["draught"] == 0), "destination": _strings(s["destination"]),
+        "msg_type": pd.array(s["msg_type"], dtype="Int64"),
+        "raw_file": const(raw_file, n), "raw_line": pd.array(s["raw_line"], dtype="Int64")})
+    n = len(q["raw_line"])
+    qua = pd.DataFrame({"source": const(source, n), "raw_file": const(raw_file, n),
+                        "raw_line": pd.array(q["raw_line"], dtype="Int64"),
+                        **{k: _strings(q[k]) for k in ("reason", "detail", "raw")}})
+    srt = lambda d, schema: conform(d.sort_values("raw_line", kind="stable", ignore_index=True), schema, keep_extra=True)
+    return ReadResult(srt(pos, POSITIONS), srt(sta, STATICS), srt(qua, QUARANTINE), len(pos) + len(qua))
+
 class _Collector:
     "Turns decoded pyais messages into column lists (positions, statics, quarantine) for one chunk."
     def _new_chunk(self):
@@ -143,40 +248,15 @@ class _Collector:
         except Exception as e:  # pyais raises its own exceptions, but also IndexError/ValueError on odd payloads
             return self._quarantine(line, Reason.DECODE_ERROR, f"{type(e).__name__}: {e}"[:200], raw)
         self.counts["messages"] += 1; self.counts[f"type_{t}"] += 1
+        if t not in POSITION_TYPES and t not in STATIC_TYPES: self.counts["non_position_messages"] += 1; return
+        if m.mmsi is None:   # a payload of one character: a message type, nothing to tie it to
+            return self._quarantine(line, Reason.DECODE_ERROR, f"type {t} payload too short for an MMSI", raw)
         if t in POSITION_TYPES: self._position(m, t, ms, line, raw)
         if t in STATIC_TYPES: self._static(m, t, ms, line)
-        if t not in POSITION_TYPES and t not in STATIC_TYPES: self.counts["non_position_messages"] += 1
 
     def _frames(self) -> ReadResult:
-        "Typed frames for the chunk, built column by column."
-        p, s, q = self._p, self._s, self._q
-        def const(v, n): return pd.Series([v]*n, dtype="string")
-        def oid(mmsi): return ("mmsi:" + pd.Series(np.asarray(mmsi, dtype="int64")).astype(str)).astype("string")
-        n = len(p["mmsi"])
-        pos = pd.DataFrame({
-            "source": const(self.source, n), "object_id": oid(p["mmsi"]), "mmsi": pd.array(p["mmsi"], dtype="Int64"),
-            "timestamp": _ms_to_utc(p["ms"]), **{k: np.asarray(p[k], dtype="float64") for k in ("lat", "lon", "sog", "cog", "heading", "rot")},
-            "nav_status": pd.array(p["nav_status"], dtype="Int64"), "object_type": pd.Series(p["object_type"], dtype="string"),
-            "raw_file": const(self.raw_file, n), "raw_line": pd.array(p["raw_line"], dtype="Int64")})
-        n = len(s["mmsi"])
-        ints = {k: pd.Series(pd.array(s[k], dtype="Int64")) for k in ("imo", "ship_type", "aid_type")}
-        dims = {k: pd.Series(s[k], dtype="float64") for k in ("to_bow", "to_stern", "to_port", "to_starboard", "draught")}
-        length, width = dims["to_bow"] + dims["to_stern"], dims["to_port"] + dims["to_starboard"]
-        sta = pd.DataFrame({
-            "source": const(self.source, n), "object_id": oid(s["mmsi"]), "mmsi": pd.array(s["mmsi"], dtype="Int64"),
-            "timestamp": _ms_to_utc(s["ms"]), "object_type": pd.Series(s["object_type"], dtype="string"),
-            **{k: v.mask(v == 0) for k, v in ints.items()},     # 0 = not available for IMO, ship and aid type
-            **{k: pd.Series(s[k], dtype="string") for k in ("name", "callsign", "ship_type_text", "ais_class")},
-            "length": length.mask(length == 0), "width": width.mask(width == 0),
-            "draught": dims["draught"].mask(dims["draught"] == 0), "destination": pd.Series(s["destination"], dtype="string"),
-            "msg_type": pd.array(s["msg_type"], dtype="Int64"),
-            "raw_file": const(self.raw_file, n), "raw_line": pd.array(s["raw_line"], dtype="Int64")})
-        n = len(q["raw_line"])
-        qua = pd.DataFrame({"source": const(self.source, n), "raw_file": const(self.raw_file, n),
-                            "raw_line": pd.array(q["raw_line"], dtype="Int64"),
-                            **{k: pd.Series(q[k], dtype="string") for k in ("reason", "detail", "raw")}})
-        srt = lambda d, schema: conform(d.sort_values("raw_line", kind="stable", ignore_index=True), schema, keep_extra=True)
-        return ReadResult(srt(pos, POSITIONS), srt(sta, STATICS), srt(qua, QUARANTINE), len(pos) + len(qua))
+        "Typed frames for the chunk."
+        return nmea_frames(self._p, self._s, self._q, self.source, self.raw_file)
 
 # %% ../nbs/04_nmea.ipynb #8f9b5a96
 class NmeaReader(_Collector):
@@ -195,61 +275,48 @@ class NmeaReader(_Collector):
             self.default_ms = float((t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")).value//1_000_000)
         self.counts = Counter()
 
-    def __iter__(self) -> Iterator[ReadResult]:
+    def _start(self):
+        "Fresh state for a pass over the file; a one-line error for an empty file."
         self.counts, self._pending, self._pghp = Counter(), {}, np.nan
         self._new_chunk()
         if self.input.codec is None and self.path.stat().st_size == 0: raise OceanguardError(f"NMEA file is empty: {self.path}")
-        with self.input.open() as fh:
-            for i, line in enumerate(fh, 1):
-                self._feed(i, line)
-                if self._pending and not i & 63: self._evict(i)
-                if self._n >= self.chunksize:
-                    yield self._frames(); self._new_chunk()
+
+    def _finish(self) -> bool:
+        "Parts still waiting at the end of the file are missing; True if a last (maybe empty) chunk is due."
         for key in list(self._pending): self._missing(key)
         if not self.counts["data_lines"] and not self.counts["comment_lines"]:
             raise OceanguardError(f"NMEA file is empty (blank lines only): {self.path}")
-        if self._n or (self._q["raw_line"] or self._p["mmsi"] or self._s["mmsi"]) or not self.counts["data_lines"]:
-            yield self._frames()
+        return bool(self._n or self._q["raw_line"] or self._p["mmsi"] or self._s["mmsi"] or not self.counts["data_lines"])
 
-    def _feed(self, i: int, raw: bytes):
-        line, c = raw.strip(), self.counts
-        if not line: c["blank_lines"] += 1; return
-        if line[:1] == b"#": c["comment_lines"] += 1; return
+    def __iter__(self) -> Iterator[ReadResult]:
+        self._start()
+        with self.input.open() as fh:
+            for i, line in enumerate(_lines(fh), 1):
+                self._feed(i, _parse_line(line))
+                if self._pending and not i & 63: self._evict(i)
+                if self._n >= self.chunksize:
+                    yield self._frames(); self._new_chunk()
+        if self._finish(): yield self._frames()
+
+    def _feed(self, i: int, x: _Line):
+        c = self.counts
+        if x.kind == LINE_BLANK: c["blank_lines"] += 1; return
+        if x.kind == LINE_COMMENT: c["comment_lines"] += 1; return
         c["data_lines"] += 1; self._n += 1
-        if not line.isascii():
-            try: text = line.decode("utf-8")
-            except UnicodeDecodeError:
-                return self._quarantine(i, Reason.NON_UTF8, "bytes that are not UTF-8 in an NMEA line", line.decode("utf-8", "backslashreplace"))
-            return self._quarantine(i, Reason.DECODE_ERROR, "non-ASCII characters in an NMEA line", text)
-        text, c0 = line.decode("ascii"), line[:1]
-        if c0 == b"$":
-            if line[1:5] != b"PGHP": c["other_nmea_lines"] += 1; return
-            c["pghp_lines"] += 1; self._pghp = _pghp_ms(line)
-            if np.isnan(self._pghp): self._quarantine(i, Reason.DECODE_ERROR, "unreadable $PGHP receive time", text)
+        if x.kind == LINE_PGHP:
+            c["pghp_lines"] += 1; self._pghp = x.ms
+            if x.reason: self._quarantine(i, x.reason, x.detail, x.text)
             return
-        if c0 != b"!" and c0 != b"\\": return self._quarantine(i, Reason.DECODE_ERROR, "not an NMEA sentence", text)
-        tag, sent, trailer = _split_line(line)
-        ms, group = np.nan, None
-        if tag is not None:
-            tb = TagBlock(tag); tb.init()
-            if not tb.is_valid: return self._quarantine(i, Reason.BAD_CHECKSUM, "tag block checksum does not match", text)
-            ms = _epoch_ms(tb.receiver_timestamp)
-            if tb.group is not None: group = ("g", tb.source_station, tb.group.group_id)
-        elif trailer: ms = _trailer_ms(trailer)
-        if np.isnan(ms): ms = self._pghp
-        self._pghp = np.nan                      # a $PGHP time belongs to the one sentence after it
-        if sent[3:6] not in (b"VDM", b"VDO"):
-            if sent[:1] == b"!" and sent.find(b"*") > 0: c["other_nmea_lines"] += 1; return
-            return self._quarantine(i, Reason.DECODE_ERROR, "not an AIVDM/AIVDO sentence", text)
-        if sent.find(b"*") < 0 or len(sent) - sent.find(b"*") != 3:
-            return self._quarantine(i, Reason.TRUNCATED_LINE, "sentence ends before its *hh checksum", text)
-        try: s = NMEASentenceFactory.produce(sent)
-        except Exception as e: return self._quarantine(i, Reason.DECODE_ERROR, f"{type(e).__name__}: {e}"[:200], text)
-        if not s.is_valid:
-            return self._quarantine(i, Reason.BAD_CHECKSUM, f"checksum *{s.checksum:02X} does not match the sentence", text)
+        ms = x.ms
+        if x.reset:
+            if np.isnan(ms): ms = self._pghp
+            self._pghp = np.nan                  # a $PGHP time belongs to the one sentence after it
+        if x.kind == LINE_OTHER: c["other_nmea_lines"] += 1; return
+        if x.kind == LINE_QUARANTINE: c["quarantined_lines"] += 1; return self._quarantine(i, x.reason, x.detail, x.text)
         c["ais_sentences"] += 1
-        if s.frag_cnt == 1: return self._message([s], i, ms, text)
-        self._part(s, i, ms, text, group or (s.talker_id, s.channel, s.seq_id))
+        s = x.sentence
+        if s.frag_cnt == 1: return self._message([s], i, ms, x.text)
+        self._part(s, i, ms, x.text, x.key)
 
     def _part(self, s, i, ms, text, key):
         e = self._pending.get(key)

@@ -1342,9 +1342,9 @@ def iter_any(path, format: str | None = None, columns: str | dict | None = None,
     "Stream any supported file, plain or compressed (`.gz`, `.bz2`, `.xz`, each data member of a `.zip`): `format` one of `FORMATS` or `None` to detect it."
     fmt = format or detect_format(path)
     if fmt not in FORMATS: raise OceanguardError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
-    if fmt == "nmea":
-        from oceanguard.nmea import iter_nmea
-        return iter_nmea(path, chunksize=chunksize, source=source or "nmea")
+    if fmt == "nmea":                                   # decoded in bulk, the same rows as the pyais reader `nmea.iter_nmea`
+        from oceanguard.nmea_bulk import iter_nmea_bulk
+        return iter_nmea_bulk(path, chunksize=chunksize, source=source or "nmea")
     if fmt == "positions": return iter_positions(path, chunksize, source)
     if fmt == "dma": return iter_dma(path, chunksize, source)
     if fmt == "noaa": return iter_noaa(path, chunksize, source)
