@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup demo test test-fast nbdev-test pytest check-sync lab bench browser clean-artifacts
+.PHONY: setup demo test test-slow test-fast nbdev-test pytest check-sync lab bench browser clean-artifacts
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -40,7 +40,11 @@ nbdev-test: setup
 	$(BIN)/nbdev-test --n-workers 2 --timing
 
 pytest: setup
-	$(BIN)/python -m pytest -n 2 -q tests; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+	$(BIN)/python -m pytest -n 2 -q -m "not slow" tests; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+# The slow tests (whole real day, 1M-sentence NMEA corpus): a separate CI step.
+test-slow: setup
+	$(BIN)/python -m pytest -n 2 -q -m slow tests
 
 # Notebooks and package agree: nbdev-clean and nbdev-export must leave git clean.
 check-sync: setup
