@@ -19,7 +19,8 @@ from .rules_interaction import INTERACTION_RULES
 # %% auto #0
 __all__ = ['RULES', 'FEATURE_NEEDS', 'MODEL_ROOTS', 'RULE_COLUMNS', 'check_kinds', 'check_rule_params', 'detect',
            'score_with_model', 'parse_bbox', 'parse_time', 'read_clean', 'load_inputs', 'rule_columns', 'compact_text',
-           'detect_main', 'write_anomalies', 'read_anomalies', 'filter_anomalies', 'format_anomalies', 'anomalies_main']
+           'check_detect_args', 'detect_main', 'write_anomalies', 'read_anomalies', 'filter_anomalies',
+           'format_anomalies', 'anomalies_main']
 
 # %% ../nbs/25_detect.ipynb #ccfc7916
 RULES = {**SINGLE_RULES, **INTERACTION_RULES}
@@ -269,11 +270,8 @@ def compact_text(positions: pd.DataFrame) -> pd.DataFrame:
         if c in positions.columns and isinstance(positions[c].dtype, pd.StringDtype): positions[c] = positions[c].astype("category")
     return positions
 
-def detect_main(argv: list[str] | None = None) -> int:
-    "`oceanguard detect INPUT... --out anomalies.parquet [...]`: anomalies from raw files or a store; prints counts by kind."
-    from oceanguard.commands import detect_parser
-    a = detect_parser().parse_args(argv)
-    _malloc_mode(32 << 20)                           # reading: chunk temporaries reuse freed memory
+def check_detect_args(a) -> tuple[dict, list, tuple | None, pd.Timestamp | None, pd.Timestamp | None]:
+    "The checks `detect` and `detect --dask` share: (params, kinds, bbox, start, end), or a one-line error naming the argument."
     params = load_params(a.params, a.set)
     kinds = check_kinds(a.kinds)
     check_rule_params(params)
@@ -283,6 +281,14 @@ def detect_main(argv: list[str] | None = None) -> int:
     if a.zones:
         from oceanguard.core import check_file
         check_file(a.zones, "zones file")
+    return params, kinds, bbox, start, end
+
+def detect_main(argv: list[str] | None = None) -> int:
+    "`oceanguard detect INPUT... --out anomalies.parquet [...]`: anomalies from raw files or a store; prints counts by kind."
+    from oceanguard.commands import detect_parser
+    a = detect_parser().parse_args(argv)
+    _malloc_mode(32 << 20)                           # reading: chunk temporaries reuse freed memory
+    params, kinds, bbox, start, end = check_detect_args(a)
     out = Path(a.out)
     if out.exists() and out.is_dir(): raise OceanguardError(f"--out is a directory, expected a file: {out}")
     if a.dask: raise OceanguardError("--dask runs through the `oceanguard` command (scale.detect_cluster_main)")

@@ -335,17 +335,10 @@ def detect_cluster_main(argv: list[str] | None = None) -> int:
     """`oceanguard detect STORE --dask local|tcp://HOST:PORT [...]`: `detect_cluster`, with the same checks, places, model
     and output as `detect.detect_main` (the `oceanguard` command routes here when `--dask` is given)."""
     from oceanguard.commands import detect_parser
-    from oceanguard.core import check_file
-    from oceanguard.detect import parse_bbox, parse_time, write_anomalies
+    from oceanguard.detect import check_detect_args, write_anomalies
     a = detect_parser().parse_args(argv)
     if not a.dask: raise OceanguardError("detect_cluster_main needs --dask local|tcp://HOST:PORT")
-    params = load_params(a.params, a.set)
-    kinds = check_kinds(a.kinds)
-    check_rule_params(params)
-    if a.model and a.no_model: raise OceanguardError("--model and --no-model exclude each other")
-    bbox, start, end = parse_bbox(a.bbox), parse_time(a.start, "--start"), parse_time(a.end, "--end")
-    if start is not None and end is not None and end < start: raise OceanguardError(f"--end {a.end} is before --start {a.start}")
-    if a.zones: check_file(a.zones, "zones file")
+    params, kinds, bbox, start, end = check_detect_args(a)
     out = Path(a.out)
     if out.exists() and out.is_dir(): raise OceanguardError(f"--out is a directory, expected a file: {out}")
     if len(a.inputs) != 1 or not Path(a.inputs[0]).is_dir():
