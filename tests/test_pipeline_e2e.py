@@ -136,12 +136,11 @@ def check_metrics_reconcile(metrics, repo):
 
 
 def check_plots_html(repo):
-    "`dvc plots show` renders the precision-recall plot to HTML carrying each curve's data."
+    "`dvc plots show` renders the model study's recall-vs-size plot to HTML carrying each detector's curve."
     import csv
     run(["dvc", "plots", "show", "-o", "plots_html"], repo)
     page = (repo / "plots_html" / "index.html").read_text()
-    assert "Route deviations: precision-recall" in page
-    for m in ("lstm", "dead_reckoning", "isolation_forest"):
-        rows = list(csv.DictReader((repo / f"artifacts/plots/pr_{m}.csv").open()))
-        assert rows and f"pr_{m}.csv" in page, m
-        assert all(r["threshold"] in page and r["precision"] in page for r in rows[:3]), m   # thresholds differ per curve
+    assert "Model study: recall by size" in page
+    rows = list(csv.DictReader((repo / "artifacts/plots/model_recall_vs_magnitude.csv").open()))
+    assert {r["detector"] for r in rows} == {"lstm", "pattern_of_life", "density", "isolation_forest", "dead_reckoning"}
+    assert "model_recall_vs_magnitude.csv" in page and all(r["detector"] in page for r in rows[:3])
