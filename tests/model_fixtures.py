@@ -6,7 +6,8 @@ import pandas as pd
 
 from oceanguard.models.normalcy import lane_world, lane_anomalies
 
-TINY = {"model": {"window": 16, "stride": 8, "hidden": 16, "embed": 8, "epochs": 3, "holdout": 0.25, "coverage_min_vessels": 2}}
+TINY = {"model": {"window": 16, "stride": 8, "hidden": 16, "embed": 8, "epochs": 3, "holdout": 0.25, "coverage_min_vessels": 2,
+                  "lstm_alarms": True}}   # the tests exercise the LSTM's own alarms
 
 
 @lru_cache(maxsize=None)

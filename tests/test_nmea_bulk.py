@@ -234,7 +234,9 @@ def fuzz(tmp_path, seeds):
         assert c["data_lines"] == c["pghp_lines"] + c["other_nmea_lines"] + c["ais_sentences"] + c["quarantined_lines"]
         assert c.get("quarantined", 0) == len(out["quarantine"]) and c.get("positions", 0) == len(out["positions"])
         if k % 10 == 0:                                 # and through ingest: every input accounted for
-            rep = ingest([f], tmp_path/f"store{k}", progress=False, now="2030-01-01")
+            try: rep = ingest([f], tmp_path/f"store{k}", progress=False, now="2030-01-01")
+            except OceanguardError as e:                # a first line mutated past recognition: ingest names the file, in one line
+                assert "\n" not in str(e) and f.name in str(e); continue
             assert rep.reconciled and rep.total("n_input") == read_any(f).n_input
 
 
