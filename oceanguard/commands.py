@@ -18,7 +18,7 @@ def detect_parser() -> ArgumentParser:
     "`oceanguard detect INPUT... --out FILE [...]`."
     ap = ArgumentParser(prog="oceanguard detect", description="Run the rule detectors (and a trained model) and write anomalies.")
     ap.add_argument("inputs", nargs="+", metavar="INPUT", help="raw files (any reader format) or position store directories")
-    ap.add_argument("--out", required=True, help="anomalies Parquet file to write")
+    ap.add_argument("--out", required=True, help="anomalies Parquet file to write, or a store: its anomalies table (upserted by anomaly_id)")
     ap.add_argument("--params", help="params.yaml (section `rules`, and `features`)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter, e.g. rules.ais_gap.min_gap_h=6")
     ap.add_argument("--zones", help="GeoJSON of zones for zone_entry")

@@ -290,7 +290,9 @@ def detect_main(argv: list[str] | None = None) -> int:
     _malloc_mode(32 << 20)                           # reading: chunk temporaries reuse freed memory
     params, kinds, bbox, start, end = check_detect_args(a)
     out = Path(a.out)
-    if out.exists() and out.is_dir(): raise OceanguardError(f"--out is a directory, expected a file: {out}")
+    from oceanguard.store import is_store
+    if out.exists() and out.is_dir() and not is_store(out):
+        raise OceanguardError(f"--out is a directory but not a store, expected a Parquet file or a store: {out}")
     if a.dask: raise OceanguardError("--dask runs through the `oceanguard` command (scale.detect_cluster_main)")
     data = load_inputs(a.inputs, bbox, start, end, compact=True)
     pos = compact_text(data.pop("positions"))
@@ -330,9 +332,12 @@ def detect_main(argv: list[str] | None = None) -> int:
                             f"({data['n_quarantined']:,} rows quarantined, {data['n_duplicates']:,} duplicates)", model_note)
 
 def write_anomalies(an: pd.DataFrame, out: Path, kinds: list, what: str, model_note: str) -> int:
-    "Write `an` to `out` and print what `oceanguard detect` prints: `what` was read, the counts by kind, the model's note."
-    out.parent.mkdir(parents=True, exist_ok=True)
-    an.to_parquet(out, index=False)
+    "Write `an` to `out` (a Parquet file, or the anomalies table of a store) and print what `oceanguard detect` prints: `what` was read, the counts by kind, the model's note."
+    from oceanguard.store import is_store, save_anomalies
+    if is_store(out): save_anomalies(out, an, run_id=f"detect:{pd.Timestamp.now(tz='UTC'):%Y%m%dT%H%M%S}")
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        an.to_parquet(out, index=False)
     print(f"oceanguard detect: {what}, {len(an):,} anomalies -> {out}")
     vc = an["kind"].value_counts()
     for k in kinds + sorted(set(vc.index) - set(kinds)): print(f"  {k:<11} {int(vc.get(k, 0)):>7,}")
@@ -342,9 +347,11 @@ def write_anomalies(an: pd.DataFrame, out: Path, kinds: list, what: str, model_n
 
 # %% ../nbs/25_detect.ipynb #06fbfd93
 def read_anomalies(src) -> pd.DataFrame:
-    "Anomalies from a Parquet file, or a directory with `anomalies.parquet` or `anomalies/*.parquet`."
+    "Anomalies from a store's anomalies table, a Parquet file, or a directory with `anomalies.parquet` or `anomalies/*.parquet`."
     p = Path(src)
     if not p.exists(): raise OceanguardError(f"anomalies not found: {p}")
+    from oceanguard.store import is_store, load_anomalies
+    if is_store(p): return load_anomalies(p)
     if p.is_dir():
         files = [p/"anomalies.parquet"] if (p/"anomalies.parquet").is_file() else sorted((p/"anomalies").glob("**/*.parquet"))
         if not files: raise OceanguardError(f"no anomalies.parquet (or anomalies/*.parquet) in {p}")

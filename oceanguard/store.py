@@ -27,17 +27,18 @@ from deltalake.exceptions import DeltaError, TableNotFoundError
 from deltalake.transaction import AddAction, RemoveAction
 
 from .core import OceanguardError, check_file, file_hash, resource_path, ArgumentParser
-from .contracts import OBJECTS, POSITIONS, QUARANTINE, conform, empty_positions, empty_quarantine, validate
+from .contracts import ANOMALIES, OBJECTS, POSITIONS, QUARANTINE, conform, empty_positions, empty_quarantine, validate
 from .readers import FORMATS, parse_columns
 from .catalogue import (build_catalogue, catalogue_summary, empty_history, link_detections, static_history, HISTORY_COLUMNS, OBJECT_COLUMNS)
 
 # %% auto #0
 __all__ = ['DEFAULT_CHUNKSIZE', 'DEFAULT_ROW_GROUP', 'POSITIONS_DIR', 'STATICS_DIR', 'QUARANTINE_DIR', 'DERIVED_DIR', 'LOCK_FILE',
            'OLD_MANIFEST', 'INGEST_APP', 'FAULT_ENV', 'POSITION_SCHEMA', 'STATICS_SCHEMA', 'QUARANTINE_SCHEMA',
-           'TABLES', 'storage_order', 'FileReport', 'IngestReport', 'fault_point', 'writer_lock', 'ingest',
-           'read_manifest', 'load_quarantine', 'load_statics', 'load_objects', 'position_filter', 'positions_dataset',
-           'data_files', 'load_positions', 'scan_plan', 'check_store', 'repair_store', 'compact', 'migrate_store',
-           'ingest_main', 'store_main', 'write_samples', 'samples_main']
+           'TABLES', 'ANOMALIES_DIR', 'ANOMALY_SCHEMA', 'storage_order', 'FileReport', 'IngestReport', 'fault_point',
+           'writer_lock', 'ingest', 'read_manifest', 'load_quarantine', 'load_statics', 'load_objects',
+           'position_filter', 'positions_dataset', 'data_files', 'load_positions', 'scan_plan', 'is_store',
+           'save_anomalies', 'anomaly_filter', 'load_anomalies', 'check_store', 'repair_store', 'compact',
+           'migrate_store', 'ingest_main', 'store_main', 'write_samples', 'samples_main']
 
 # %% ../nbs/06_store.ipynb #898cc642
 DEFAULT_CHUNKSIZE = 200_000
@@ -719,6 +720,72 @@ def scan_plan(store, **filters) -> dict:
     frags = list(dset.get_fragments(filter=expr)) if expr is not None else allf
     rgs = sum(len(f.split_by_row_group(expr, schema=dset.schema)) if expr is not None else f.num_row_groups for f in frags)
     return {"files": len(frags), "row_groups": rgs, "files_total": len(allf), "row_groups_total": sum(f.num_row_groups for f in allf)}
+
+# %% ../nbs/06_store.ipynb #cde177bb
+ANOMALIES_DIR = "anomalies"
+ANOMALY_SCHEMA = pa.schema([("anomaly_id", pa.string()), ("object_id", pa.string()), ("mmsi", pa.int64()), ("kind", pa.string()),
+                            ("detector", pa.string()), ("start", _TS), ("end", _TS), ("lat", pa.float64()), ("lon", pa.float64()),
+                            ("score", pa.float64()), ("severity", pa.string()), ("explanation", pa.string()), ("evidence", pa.string()),
+                            ("updated_at", _TS), ("run_id", pa.string())])
+TABLES[ANOMALIES_DIR] = (ANOMALY_SCHEMA, [])
+
+def is_store(path) -> bool:
+    "Is `path` a store folder (a Delta positions or anomalies table inside)?"
+    p = Path(path)
+    return p.is_dir() and any((p / n / "_delta_log").is_dir() for n in (POSITIONS_DIR, ANOMALIES_DIR))
+
+def save_anomalies(store, anomalies: pd.DataFrame, run_id: str | None = None, now=None) -> dict:
+    "Upsert `anomalies` (ANOMALIES contract) into the store's anomalies table by `anomaly_id`, in one commit; counts inserted and updated."
+    s = _check_store(store, create=True)
+    a = validate(conform(anomalies, ANOMALIES), ANOMALIES, what="anomalies to store")
+    a = a.drop_duplicates("anomaly_id", keep="last")
+    when = _utc(now if now is not None else pd.Timestamp.now(tz="UTC"))
+    a = a.assign(updated_at=when, run_id=run_id or "")
+    with writer_lock(s):
+        _create_tables(s)
+        if not len(a): return {"inserted": 0, "updated": 0, "version": _table(s, ANOMALIES_DIR).version()}
+        dt = _table(s, ANOMALIES_DIR)
+        props = CommitProperties(custom_metadata={"run_id": json.dumps(run_id or "")}, max_commit_retries=100)
+        with _environment(s):
+            m = (dt.merge(_to_arrow(a, ANOMALY_SCHEMA), predicate="t.anomaly_id = s.anomaly_id", source_alias="s", target_alias="t",
+                          commit_properties=props)
+                 .when_matched_update_all().when_not_matched_insert_all().execute())
+    return {"inserted": int(m.get("num_target_rows_inserted", 0)), "updated": int(m.get("num_target_rows_updated", 0)),
+            "version": _table(s, ANOMALIES_DIR).version()}
+
+def anomaly_filter(bbox=None, start=None, end=None, kinds=None, detectors=None, severities=None, object_ids=None):
+    "The dataset expression of an anomaly query: located in `bbox`, overlapping [`start`, `end`], of the listed kinds, detectors, severities, objects."
+    parts = []
+    if bbox is not None:
+        w, s, e, n = _bbox(bbox)
+        parts += [ds.field("lat") >= s, ds.field("lat") <= n]
+        parts.append((ds.field("lon") >= w) & (ds.field("lon") <= e) if w <= e else (ds.field("lon") >= w) | (ds.field("lon") <= e))
+    if start is not None: parts.append(ds.field("end") >= pa.scalar(-(-_utc(start).value // 1000), _TS))
+    if end is not None: parts.append(ds.field("start") <= pa.scalar(_utc(end).value // 1000, _TS))
+    for name, vals in (("kind", kinds), ("detector", detectors), ("severity", severities), ("object_id", object_ids)):
+        if vals is not None:
+            vals = [v.strip() for v in vals.split(",")] if isinstance(vals, str) else [str(v) for v in vals]
+            if name == "object_id": vals = vals + [f"mmsi:{v}" for v in vals if not v.startswith("mmsi:")]
+            parts.append(ds.field(name).isin([v for v in vals if v]))
+    if not parts: return None
+    expr = parts[0]
+    for p in parts[1:]: expr = expr & p
+    return expr
+
+def load_anomalies(store, bbox=None, start=None, end=None, kinds=None, detectors=None, severities=None, object_ids=None,
+                   version: int | None = None, extra: bool = False) -> pd.DataFrame:
+    "Stored anomalies (ANOMALIES contract; with `updated_at` and `run_id` when `extra`) matching the filters, by start, object, kind."
+    s = _check_store(store)
+    dt = _table(s, ANOMALIES_DIR, version)
+    cols = ANOMALY_SCHEMA.names if extra else list(ANOMALIES.columns)
+    if dt is None or not dt.file_uris(): df = pd.DataFrame({c: [] for c in cols})
+    else:                                 # place and time pushed down; text compared after reading (MERGE writes string views)
+        df = _read_ds(dt.to_pyarrow_dataset(schema=ANOMALY_SCHEMA), s, cols, anomaly_filter(bbox, start, end)).to_pandas()
+        text = anomaly_filter(kinds=kinds, detectors=detectors, severities=severities, object_ids=object_ids)
+        if text is not None: df = pa.Table.from_pandas(df, preserve_index=False).filter(text).to_pandas()
+    out = conform(df[list(ANOMALIES.columns)], ANOMALIES)
+    if extra: out = out.assign(updated_at=pd.to_datetime(df["updated_at"], utc=True).to_numpy(), run_id=df["run_id"].to_numpy())
+    return out.sort_values(["start", "object_id", "kind"], kind="stable").reset_index(drop=True)
 
 # %% ../nbs/06_store.ipynb #585b6873
 def _file_problem(path: Path, size: int | None, rows: int | None) -> str | None:
