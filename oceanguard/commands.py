@@ -9,7 +9,7 @@ from .core import ArgumentParser
 
 # %% auto #0
 __all__ = ['RULE_KINDS', 'PARSERS', 'detect_parser', 'anomalies_parser', 'synthesize_parser', 'inject_parser', 'labels_parser',
-           'train_parser', 'models_parser', 'evaluate_parser', 'report_parser', 'summary_parser']
+           'train_parser', 'models_parser', 'evaluate_parser', 'report_parser', 'summary_parser', 'records_parser']
 
 # %% ../nbs/00a_commands.ipynb #3fae471f
 RULE_KINDS = ("ais_gap", "teleport", "speed", "drift", "loitering", "identity", "encounter", "zone_entry")
@@ -135,7 +135,17 @@ def summary_parser() -> ArgumentParser:
     "`oceanguard summary` (no options)."
     return ArgumentParser(prog="oceanguard summary", description="Say where the pipeline's outputs are.")
 
+def records_parser() -> ArgumentParser:
+    "`oceanguard records list|show|verify WHERE [BATCH]`."
+    ap = ArgumentParser(prog="oceanguard records", description="The prediction records (EU AI Act): list them, show one, verify the hash chain.")
+    sub = ap.add_subparsers(dest="action", metavar="ACTION", parser_class=ArgumentParser)
+    for name, text in [("list", "one line per prediction batch"), ("verify", "check that no record was altered, removed or moved (exit 2 if one was)")]:
+        sub.add_parser(name, help=text, description=text).add_argument("where", metavar="WHERE", help="a store, a prediction store folder or a records.jsonl")
+    sh = sub.add_parser("show", help="one record in full, with its model card copy", description="one record in full")
+    sh.add_argument("where", metavar="WHERE"); sh.add_argument("which", metavar="BATCH_OR_SEQ")
+    return ap
+
 # %% ../nbs/00a_commands.ipynb #8a59a6b8
 PARSERS = {"detect": detect_parser, "anomalies": anomalies_parser, "synthesize": synthesize_parser, "inject": inject_parser,
            "labels": labels_parser, "train": train_parser, "models": models_parser, "evaluate": evaluate_parser,
-           "report": report_parser, "summary": summary_parser}
+           "report": report_parser, "summary": summary_parser, "records": records_parser}

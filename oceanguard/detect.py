@@ -19,8 +19,8 @@ from .rules_interaction import INTERACTION_RULES
 # %% auto #0
 __all__ = ['RULES', 'FEATURE_NEEDS', 'MODEL_ROOTS', 'RULE_COLUMNS', 'check_kinds', 'check_rule_params', 'detect',
            'score_with_model', 'parse_bbox', 'parse_time', 'read_clean', 'load_inputs', 'rule_columns', 'compact_text',
-           'check_detect_args', 'detect_main', 'write_anomalies', 'read_anomalies', 'filter_anomalies',
-           'format_anomalies', 'anomalies_main']
+           'check_detect_args', 'detect_main', 'input_hash', 'record_batch', 'write_anomalies', 'read_anomalies',
+           'filter_anomalies', 'format_anomalies', 'anomalies_main']
 
 # %% ../nbs/25_detect.ipynb #ccfc7916
 RULES = {**SINGLE_RULES, **INTERACTION_RULES}
@@ -328,8 +328,35 @@ def detect_main(argv: list[str] | None = None) -> int:
                 an.attrs["model_coverage"] = cov
                 model_note += (f"; model coverage {cov['covered']:,} of {cov['positions']:,} positions ({cov['share_covered']:.1%}), "
                                f"{cov['no_model_coverage']:,} with no model coverage (not scored)")
+    model_note += "\n  " + record_batch(an, out, a.inputs, params, m.attrs.get("model_dir") if not a.no_model and m is not None else None, model_note)
     return write_anomalies(an, out, kinds, f"{n_pos:,} positions from {len(a.inputs)} input(s) "
                             f"({data['n_quarantined']:,} rows quarantined, {data['n_duplicates']:,} duplicates)", model_note)
+
+def input_hash(inputs) -> str:
+    "A content hash of the inputs: each file's SHA-256 (streamed), each store's path and Delta versions."
+    from oceanguard.core import file_hash, stable_hash
+    from oceanguard.store import is_store, _table, POSITIONS_DIR, STATICS_DIR
+    parts = []
+    for i in inputs:
+        p = Path(i)
+        if is_store(p): parts.append(f"store:{p.resolve()}@" + ",".join(str(t.version()) if (t := _table(p, n)) else "-" for n in (POSITIONS_DIR, STATICS_DIR)))
+        elif p.is_file(): parts.append(file_hash(p))
+        else: parts.append(str(p))
+    return stable_hash(*parts)
+
+def record_batch(an: pd.DataFrame, out: Path, inputs, params: dict, model_dir, note: str) -> str:
+    "Append this detect run's prediction record (EU AI Act) to the book of the store written to, or beside the output file; says where."
+    import json
+    from oceanguard.core import stable_hash
+    from oceanguard.records import RecordBook, prediction_record
+    from oceanguard.store import is_store
+    data_hash = input_hash(inputs)
+    version = json.loads((Path(model_dir)/"card.json").read_text()).get("version") if model_dir and (Path(model_dir)/"card.json").is_file() else None
+    batch = stable_hash(data_hash, version, json.dumps(params, sort_keys=True, default=str), n=12)
+    book = RecordBook(out if is_store(out) else out.parent)
+    book.append(prediction_record(batch, an, data_hash, [str(Path(i).resolve()) for i in inputs], version, model_dir, params,
+                                  operation="detect", note=note))
+    return f"record: batch {batch} in {book.path}"
 
 def write_anomalies(an: pd.DataFrame, out: Path, kinds: list, what: str, model_note: str) -> int:
     "Write `an` to `out` (a Parquet file, or the anomalies table of a store) and print what `oceanguard detect` prints: `what` was read, the counts by kind, the model's note."

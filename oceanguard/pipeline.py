@@ -25,8 +25,10 @@ class PredictionStore:
         self.path = Path(path)
 
     def add(self, anomalies: pd.DataFrame, model_version: str, data_hash: str, params: dict | None = None,
-            model_card: str | None = None, predicted_at=None, note: str = "") -> str:
-        "Store one batch of anomalies; returns its `batch_id` (stable for the same model, data and parameters)."
+            model_card=None, predicted_at=None, note: str = "", sources=()) -> str:
+        """Store one batch of anomalies; returns its `batch_id` (stable for the same model, data and parameters). Appends the
+        batch's record (a copy of `model_card`: a model folder, card.json or dict; code version; data hash) to the record book."""
+        from oceanguard.records import RecordBook, prediction_record
         a = validate(conform(anomalies, ANOMALIES), ANOMALIES, what="predictions to store")
         params_hash = stable_hash(json.dumps(params or {}, sort_keys=True, default=str))
         batch_id = stable_hash(model_version, data_hash, params_hash, n=12)
@@ -37,17 +39,14 @@ class PredictionStore:
         d = self.path/f"batch_id={batch_id}"
         d.mkdir(parents=True, exist_ok=True)
         p.to_parquet(d/"predictions.parquet", index=False)
-        rec = {"batch_id": batch_id, "predicted_at": when.isoformat(), "model_version": model_version, "model_card": model_card,
-               "data_hash": data_hash, "params_hash": params_hash, "n_predictions": int(len(p)),
-               "by_kind": {str(k): int(v) for k, v in p["kind"].value_counts().sort_index().items()}, "note": note}
-        recs = [r for r in self.records() if r["batch_id"] != batch_id] + [rec]
-        (self.path/"records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+        rec = prediction_record(batch_id, p, data_hash, sources, model_version, model_card, params, operation="predict", note=note)
+        RecordBook(self.path).append(rec | {"predicted_at": when.isoformat(), "n_predictions": int(len(p)), "by_kind": rec["counts"]["by_kind"]})
         return batch_id
 
     def records(self) -> list[dict]:
-        "One record per stored batch, oldest first."
-        f = self.path/"records.jsonl"
-        return [json.loads(l) for l in f.read_text().splitlines() if l.strip()] if f.exists() else []
+        "The record book: one record per stored batch and run (append-only, hash-chained), oldest first."
+        from oceanguard.records import RecordBook
+        return RecordBook(self.path).records()
 
     def load(self, batch_id: str | None = None, model_version: str | None = None) -> pd.DataFrame:
         "Stored predictions, optionally of one batch or one model version."

@@ -209,11 +209,19 @@ def list_models(root="models") -> pd.DataFrame:
 class NoModelCoverage(OceanguardError):
     "Models exist, but none was trained on the area of the data."
 
+def _usable_cards(root) -> list:
+    "The (folder, card) pairs under `root` that this code can load (format `MODEL_FORMAT`), oldest first; one line when there are none."
+    cards = _cards(root) if Path(root).is_dir() else []
+    if not cards: raise OceanguardError(f"no trained model found at {root} (train one with: oceanguard train INPUT --out {root})")
+    usable = [(d, c) for d, c in cards if c.get("format") == MODEL_FORMAT]
+    if not usable: raise OceanguardError(f"no trained model found at {root} that this version can load (only model format(s) "
+                                         f"{sorted({str(c.get('format')) for _, c in cards})}, this version reads {MODEL_FORMAT}): retrain with `oceanguard train`")
+    return usable
+
 def select_model(root, lat, lon, min_share: float = 0.5) -> Path:
     """The newest model under `root` whose training area holds at least `min_share` of the positions (`lat`, `lon`);
     models without an area cover everywhere. Raises `NoModelCoverage` (one line: the models and their areas) when none does."""
-    cards = _cards(root) if Path(root).is_dir() else []
-    if not cards: raise OceanguardError(f"no trained model found at {root} (train one with: oceanguard train INPUT --out {root})")
+    cards = _usable_cards(root)
     for d, c in reversed(cards):
         if area_share(c, lat, lon) >= min_share: return d
     lat, lon = np.asarray(lat, float), np.asarray(lon, float)
@@ -231,9 +239,7 @@ def resolve_model(path, lat=None, lon=None, min_share: float = 0.5) -> Path:
     if (p/"card.json").is_file(): return p
     root = p.parent if p.name == "latest" else p
     if lat is not None: return select_model(root, lat, lon, min_share)
-    cards = _cards(root) if root.is_dir() else []
-    if not cards: raise OceanguardError(f"no trained model found at {p} (train one with: oceanguard train INPUT --out {root})")
-    return cards[-1][0]
+    return _usable_cards(root)[-1][0]
 
 
 # %% ../../nbs/34_registry.ipynb #43d6ad4e
@@ -319,4 +325,6 @@ def model_anomalies(positions: pd.DataFrame, model="models/latest", explain: boo
         if "no trained model found" in str(e): return None
         raise
     m = load_model(d, data=positions)
-    return score_anomalies(m, positions, explain=explain)
+    an = score_anomalies(m, positions, explain=explain)
+    an.attrs["model_dir"] = str(d)                   # which model: the prediction record copies its card
+    return an
