@@ -8,8 +8,9 @@ from __future__ import annotations
 from .core import ArgumentParser
 
 # %% auto #0
-__all__ = ['RULE_KINDS', 'PARSERS', 'detect_parser', 'anomalies_parser', 'synthesize_parser', 'inject_parser', 'labels_parser',
-           'train_parser', 'models_parser', 'evaluate_parser', 'report_parser', 'summary_parser', 'records_parser']
+__all__ = ['RULE_KINDS', 'PARSERS', 'detect_parser', 'anomalies_parser', 'add_pseudonymise', 'synthesize_parser', 'inject_parser',
+           'labels_parser', 'train_parser', 'models_parser', 'evaluate_parser', 'report_parser', 'summary_parser',
+           'records_parser']
 
 # %% ../nbs/00a_commands.ipynb #3fae471f
 RULE_KINDS = ("ais_gap", "teleport", "speed", "drift", "loitering", "identity", "encounter", "zone_entry")
@@ -45,7 +46,14 @@ def anomalies_parser() -> ArgumentParser:
     ls.add_argument("--format", choices=["table", "csv", "json"], default="table")
     ex = sub.add_parser("explain", help="the full trail of one anomaly")
     ex.add_argument("source", metavar="STORE_OR_FILE"); ex.add_argument("anomaly_id")
+    for p in (ls, ex): add_pseudonymise(p)
     return ap
+
+def add_pseudonymise(ap: ArgumentParser):
+    "The `--pseudonymise [--key-file FILE]` options every command that shows identities takes."
+    ap.add_argument("--pseudonymise", action="store_true",
+                    help="replace MMSI, IMO, name, call sign and object id everywhere (key: $OCEANGUARD_PSEUDONYM_KEY or --key-file)")
+    ap.add_argument("--key-file", help="file holding the pseudonymisation key (no default key exists)")
 
 # %% ../nbs/00a_commands.ipynb #b55d7216
 def synthesize_parser() -> ArgumentParser:
@@ -129,6 +137,7 @@ def report_parser() -> ArgumentParser:
     ap.add_argument("--tiles", help="tile URL template of a reachable tile server (default: offline land background)")
     ap.add_argument("--params", help="params.yaml: its `features` section says where tracks break (gap_s, max_speed_kn)")
     ap.add_argument("--budget", type=int, default=250_000, help="most track vertices drawn (default 250000)")
+    add_pseudonymise(ap)
     return ap
 
 def summary_parser() -> ArgumentParser:

@@ -419,6 +419,11 @@ def anomalies_main(argv: list[str] | None = None) -> int:
     from oceanguard.commands import anomalies_parser
     a = anomalies_parser().parse_args(argv)
     an = read_anomalies(a.source)
+    if a.pseudonymise:                               # ids given on the command line are the pseudonyms the user sees
+        from oceanguard.privacy import Pseudonymiser, pseudonym_key
+        from oceanguard.store import is_store, load_objects, load_statics
+        known = [load_objects(a.source), load_statics(a.source)] if is_store(a.source) else []
+        an = Pseudonymiser(pseudonym_key(a.key_file), known).frame(an)
     if a.action == "explain":
         print(explain(a.anomaly_id, an)); return 0
     start, end = parse_time(a.start, "--start"), parse_time(a.end, "--end")

@@ -294,6 +294,10 @@ def report_main(argv: list[str] | None = None) -> int:
     if out.is_dir(): raise OceanguardError(f"--out is a directory, expected a file: {out}")
     data = load_inputs(a.inputs, bbox, start, end)
     an = pd.concat([read_anomalies(f) for f in a.anomalies], ignore_index=True) if a.anomalies else None
+    if a.pseudonymise:
+        from oceanguard.privacy import Pseudonymiser, pseudonym_key
+        ps = Pseudonymiser(pseudonym_key(a.key_file), [data["objects"], data["statics"]])
+        data["positions"], data["objects"], an = ps.frame(data["positions"]), ps.frame(data["objects"]), ps.frame(an)
     m = build_report(data["positions"], data["objects"], an, bbox=bbox, start=start, end=end, tiles=a.tiles, title=a.title, budget=a.budget,
                      params=load_params(a.params) if a.params else None)
     write_report(m, out)
