@@ -30,6 +30,8 @@ COMMANDS = {
     "report": ("oceanguard.report:report_main", "write the investigator's map report (standalone HTML)"),
     "summary": ("oceanguard.pipeline:summary_main", "say where the pipeline's report, metrics and prediction records are"),
     "records": ("oceanguard.records:records_main", "list, show and verify the prediction records (which model, code and data)"),
+    "listen": ("oceanguard.feed:listen_main", "listen to a live NMEA feed (TCP, UDP, stdin, a growing file), commit it in batches, detect incrementally"),
+    "replay": ("oceanguard.feed:replay_main", "serve a recorded NMEA file as a live TCP feed"),
 }
 
 ROUTES = {("detect", "dask"): "oceanguard.scale:detect_cluster_main"}   # an option that sends a command to another module

@@ -10,7 +10,7 @@ from .core import ArgumentParser
 # %% auto #0
 __all__ = ['RULE_KINDS', 'PARSERS', 'detect_parser', 'anomalies_parser', 'add_pseudonymise', 'synthesize_parser', 'inject_parser',
            'labels_parser', 'train_parser', 'models_parser', 'evaluate_parser', 'report_parser', 'summary_parser',
-           'records_parser']
+           'records_parser', 'listen_parser', 'replay_parser']
 
 # %% ../nbs/00a_commands.ipynb #3fae471f
 RULE_KINDS = ("ais_gap", "teleport", "speed", "drift", "loitering", "identity", "encounter", "zone_entry")
@@ -154,7 +154,39 @@ def records_parser() -> ArgumentParser:
     sh.add_argument("where", metavar="WHERE"); sh.add_argument("which", metavar="BATCH_OR_SEQ")
     return ap
 
+# %% ../nbs/00a_commands.ipynb #1a6df2fc
+def listen_parser() -> ArgumentParser:
+    "`oceanguard listen SOURCE --store STORE [--detect] [...]`."
+    ap = ArgumentParser(prog="oceanguard listen", description="Listen to a live NMEA AIS feed and commit it to the store in small batches "
+                        "(sentences without a time of their own get the receive time, UTC).")
+    ap.add_argument("source", metavar="SOURCE", help="tcp://HOST:PORT (a client, reconnects), udp://[HOST]:PORT (binds 127.0.0.1 by default), - (stdin) or a file (followed as it grows)")
+    ap.add_argument("--store", required=True, help="the store folder (created if missing)")
+    ap.add_argument("--detect", action="store_true", help="run the rules incrementally and upsert anomalies into the store's anomalies table")
+    ap.add_argument("--batch-seconds", type=float, default=1.0, metavar="S", help="commit at most every S seconds (default 1.0)")
+    ap.add_argument("--batch-size", type=int, default=5000, metavar="N", help="... or every N reports, whichever comes first (default 5000)")
+    ap.add_argument("--params", help="params.yaml (sections `rules`, `features`)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter, e.g. rules.loitering.min_hours=3")
+    ap.add_argument("--places", help="learned places (Parquet from `learn_places`) applied to dist_port_nm, as detect applies them")
+    ap.add_argument("--zones", help="GeoJSON of zones for zone_entry")
+    ap.add_argument("--source-name", default="nmea", metavar="NAME", help="source name stored with every position (default nmea, as ingest names NMEA files)")
+    ap.add_argument("--once", action="store_true", help="stop at the end of a file, or when a TCP server closes the connection")
+    ap.add_argument("--idle-timeout", type=float, metavar="S", help="stop after S seconds without a line")
+    ap.add_argument("--dedupe-hours", type=float, default=1.0, metavar="H", help="a report equal to one of the last H hours (data time) is a duplicate (default 1)")
+    return ap
+
+def replay_parser() -> ArgumentParser:
+    "`oceanguard replay FILE --to tcp://127.0.0.1:PORT [--rate N | --speed X] [--loop]`."
+    ap = ArgumentParser(prog="oceanguard replay", description="Serve a recorded NMEA file as a live TCP feed to every client that connects.")
+    ap.add_argument("file", metavar="FILE", help="NMEA file")
+    ap.add_argument("--to", required=True, metavar="tcp://HOST:PORT", help="where to listen, e.g. tcp://127.0.0.1:10110")
+    g = ap.add_mutually_exclusive_group()
+    g.add_argument("--rate", type=float, metavar="N", help="N lines (sentences) per second")
+    g.add_argument("--speed", type=float, metavar="X", help="real time times X, from the file's own times (tag blocks c:, $PGHP, trailing epochs)")
+    ap.add_argument("--loop", action="store_true", help="start again at the end of the file")
+    ap.add_argument("--max-clients", type=int, metavar="N", help="exit after serving N clients (default: serve until interrupted)")
+    return ap
+
 # %% ../nbs/00a_commands.ipynb #8a59a6b8
 PARSERS = {"detect": detect_parser, "anomalies": anomalies_parser, "synthesize": synthesize_parser, "inject": inject_parser,
            "labels": labels_parser, "train": train_parser, "models": models_parser, "evaluate": evaluate_parser,
-           "report": report_parser, "summary": summary_parser, "records": records_parser}
+           "report": report_parser, "summary": summary_parser, "records": records_parser, "listen": listen_parser, "replay": replay_parser}

@@ -34,11 +34,12 @@ from .catalogue import (build_catalogue, catalogue_summary, empty_history, link_
 # %% auto #0
 __all__ = ['DEFAULT_CHUNKSIZE', 'DEFAULT_ROW_GROUP', 'POSITIONS_DIR', 'STATICS_DIR', 'QUARANTINE_DIR', 'DERIVED_DIR', 'LOCK_FILE',
            'OLD_MANIFEST', 'INGEST_APP', 'FAULT_ENV', 'POSITION_SCHEMA', 'STATICS_SCHEMA', 'QUARANTINE_SCHEMA',
-           'TABLES', 'ANOMALIES_DIR', 'ANOMALY_SCHEMA', 'storage_order', 'FileReport', 'IngestReport', 'fault_point',
-           'writer_lock', 'ingest', 'read_manifest', 'load_quarantine', 'load_statics', 'load_objects',
+           'TABLES', 'ANOMALIES_DIR', 'ANOMALY_SCHEMA', 'FEED_APP', 'storage_order', 'FileReport', 'IngestReport',
+           'fault_point', 'writer_lock', 'ingest', 'read_manifest', 'load_quarantine', 'load_statics', 'load_objects',
            'position_filter', 'positions_dataset', 'data_files', 'load_positions', 'scan_plan', 'is_store',
            'save_anomalies', 'anomaly_filter', 'load_anomalies', 'check_store', 'repair_store', 'compact',
-           'migrate_store', 'ingest_main', 'store_main', 'write_samples', 'samples_main']
+           'migrate_store', 'commit_batch', 'read_feed_log', 'ingest_main', 'store_main', 'write_samples',
+           'samples_main']
 
 # %% ../nbs/06_store.ipynb #898cc642
 DEFAULT_CHUNKSIZE = 200_000
@@ -432,9 +433,10 @@ def _read_file(p: Path, fr: FileReport, columns, source, chunksize: int, now, re
 
 # %% ../nbs/06_store.ipynb #fc9505b0
 def _commit_file(s: Path, app: str, pos: _Rows, quarantine: pd.DataFrame, history: pd.DataFrame, fr: FileReport | None,
-                 meta: dict, row_group_size: int, apps: Sequence[str] = ()) -> bool:
+                 meta: dict, row_group_size: int, apps: Sequence[str] = (), dedupe: bool = True) -> bool:
     """Commit one input's statics, quarantine and positions, each table once (application transaction `app`), positions last.
-    Holds the writer lock from the duplicate check to the last commit. False if the positions were committed already."""
+    Holds the writer lock from the duplicate check to the last commit. False if the positions were committed already.
+    `dedupe=False` skips the check of the positions against the table (a caller that dedupes in memory, as the live feed does)."""
     tag = app.rsplit(":", 1)[-1][:16]
     written = []                                                   # (table, adds) not committed yet
     try:
@@ -448,7 +450,7 @@ def _commit_file(s: Path, app: str, pos: _Rows, quarantine: pd.DataFrame, histor
                     _commit(s, name, adds, app)
                     written = []                                   # committed: the table owns them now
                 fault_point(name)
-            new = _new_rows(_table(s, POSITIONS_DIR), pos, s)
+            new = _new_rows(_table(s, POSITIONS_DIR), pos, s) if dedupe else np.ones(len(pos), bool)
             if fr is not None:
                 fr.accepted -= int((~new).sum()); fr.duplicates += int((~new).sum())
                 meta = {**meta, "oceanguard.ingest": {**meta["oceanguard.ingest"], **{c: getattr(fr, c) for c in
@@ -877,6 +879,28 @@ def migrate_store(old, new, row_group_size: int = DEFAULT_ROW_GROUP) -> dict:
                                 apps=[f"{INGEST_APP}:{e['hash']}" for e in manifest if "hash" in e])
         load_objects(s)
     return {"positions": len(rows), "quarantine": len(q), "statics": len(h), "files": len(manifest), "already": done}
+
+# %% ../nbs/06_store.ipynb #ff2c5d0c
+FEED_APP = "oceanguard.feed"
+
+def commit_batch(store, batch_id: str, positions: pd.DataFrame | None = None, quarantine: pd.DataFrame | None = None,
+                 statics: pd.DataFrame | None = None, meta: dict | None = None, row_group_size: int = DEFAULT_ROW_GROUP) -> bool:
+    "Commit one batch of a live feed (cleaned `positions`, `quarantine`, static reports) atomically and idempotently by `batch_id`; False if it was committed already."
+    if not batch_id or any(ch in str(batch_id) for ch in "/\\ "): raise OceanguardError(f"batch id must be a non-empty word without / or spaces: {batch_id!r}")
+    s = _check_store(store, create=True)
+    pos = _rows(conform(positions, POSITIONS) if positions is not None and len(positions) else empty_positions())
+    q = conform(quarantine, QUARANTINE) if quarantine is not None and len(quarantine) else empty_quarantine()
+    h = static_history(statics) if statics is not None and len(statics) else empty_history()
+    entry = {"batch": str(batch_id), "positions": len(pos), "quarantined": len(q), "statics": len(statics) if statics is not None else 0, **(meta or {})}
+    with _environment(s):
+        return _commit_file(s, f"{FEED_APP}:{batch_id}", pos, q, h[HISTORY_COLUMNS], None, {"oceanguard.feed": entry}, row_group_size, dedupe=False)
+
+def read_feed_log(store) -> list[dict]:
+    "The feed batches committed to the store, oldest first: what `commit_batch` recorded in `meta`, with the table version."
+    s = Path(store)
+    dt = _table(s, POSITIONS_DIR) if s.is_dir() else None
+    if dt is None: return []
+    return [{**json.loads(h["oceanguard.feed"]), "version": h["version"]} for h in sorted(dt.history(), key=lambda h: h["version"]) if "oceanguard.feed" in h]
 
 # %% ../nbs/06_store.ipynb #97f79ca4
 def ingest_main(argv: list[str] | None = None) -> int:
