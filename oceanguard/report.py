@@ -26,7 +26,9 @@ __all__ = ['OBJECT_TYPES', 'KIND_COLORS', 'report_assets', 'track_pieces', 'trac
 
 # %% ../nbs/50_report.ipynb #f4bf56c4
 def _assets_dir() -> Path:
-    cands = [os.environ.get("OCEANGUARD_ASSETS"), Path(__file__).resolve().parents[1]/"node_modules" if "__file__" in globals() else None,
+    "The folder with `leaflet/dist` and `leaflet.markercluster/dist`: the installed package's own copy first (setup.py puts it in the wheel), else OCEANGUARD_ASSETS, else a node_modules."
+    from oceanguard.core import RESOURCES
+    cands = [RESOURCES/"assets", os.environ.get("OCEANGUARD_ASSETS"), Path(__file__).resolve().parents[1]/"node_modules" if "__file__" in globals() else None,
              Path.cwd()/"node_modules", Path.cwd().parent/"node_modules"]
     for c in cands:
         if c and (Path(c)/"leaflet"/"dist"/"leaflet.js").exists(): return Path(c)
