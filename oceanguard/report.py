@@ -10,6 +10,7 @@ import json
 import math
 import os
 import re
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -294,10 +295,16 @@ def report_main(argv: list[str] | None = None) -> int:
     if start is not None and end is not None and end < start: raise OceanguardError(f"--end {a.end} is before --start {a.start}")
     out = Path(a.out)
     if out.is_dir(): raise OceanguardError(f"--out is a directory, expected a file: {out}")
-    data = load_inputs(a.inputs, bbox, start, end)
-    an = pd.concat([read_anomalies(f) for f in a.anomalies], ignore_index=True) if a.anomalies else None
-    m = build_report(data["positions"], data["objects"], an, bbox=bbox, start=start, end=end, tiles=a.tiles, title=a.title, budget=a.budget,
-                     params=load_params(a.params) if a.params else None)
-    write_report(m, out)
+    from tqdm.auto import tqdm
+    with tqdm(total=3, desc="report", unit=" step", file=sys.stderr, disable=None, leave=False) as bar:   # stderr, and only on a terminal
+        bar.set_postfix_str("reading inputs")
+        data = load_inputs(a.inputs, bbox, start, end)
+        an = pd.concat([read_anomalies(f) for f in a.anomalies], ignore_index=True) if a.anomalies else None
+        bar.update(); bar.set_postfix_str("building the map")
+        m = build_report(data["positions"], data["objects"], an, bbox=bbox, start=start, end=end, tiles=a.tiles, title=a.title, budget=a.budget,
+                         params=load_params(a.params) if a.params else None)
+        bar.update(); bar.set_postfix_str("writing HTML")
+        write_report(m, out)
+        bar.update()
     print(f"oceanguard report: {len(data['positions']):,} positions, {0 if an is None else len(an):,} anomalies -> {out} ({out.stat().st_size/1e6:.1f} MB)")
     return 0
