@@ -61,3 +61,9 @@ bench: setup
 
 clean-artifacts:
 	rm -rf artifacts
+
+# The installable package: build the wheel (Leaflet assets copied in by setup.py), install it in a fresh venv outside
+# the repository and write a report with it.
+.PHONY: wheel-check
+wheel-check: setup
+	$(BIN)/python -m pytest -q tests/test_wheel.py

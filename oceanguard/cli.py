@@ -16,6 +16,7 @@ __all__ = ['COMMANDS', 'ROUTES', 'main']
 
 # %% ../nbs/90_cli.ipynb #e2b40cbb
 COMMANDS = {
+    "fetch": ("oceanguard.fetch:fetch_main", "download public daily AIS archives (NOAA, DMA) with their provenance"),
     "ingest": ("oceanguard.store:ingest_main", "ingest raw files into the position store (Delta Lake tables, positions by date)"),
     "store": ("oceanguard.store:store_main", "check, repair, compact or migrate a position store"),
     "samples": ("oceanguard.store:samples_main", "write the shipped real samples and a synthetic fleet into a folder"),

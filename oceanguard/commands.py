@@ -10,7 +10,7 @@ from .core import ArgumentParser
 # %% auto #0
 __all__ = ['RULE_KINDS', 'PARSERS', 'detect_parser', 'anomalies_parser', 'add_pseudonymise', 'synthesize_parser', 'inject_parser',
            'labels_parser', 'train_parser', 'models_parser', 'evaluate_parser', 'report_parser', 'summary_parser',
-           'records_parser', 'listen_parser', 'replay_parser']
+           'records_parser', 'listen_parser', 'replay_parser', 'fetch_parser']
 
 # %% ../nbs/00a_commands.ipynb #3fae471f
 RULE_KINDS = ("ais_gap", "teleport", "speed", "drift", "loitering", "identity", "encounter", "zone_entry")
@@ -190,3 +190,19 @@ def replay_parser() -> ArgumentParser:
 PARSERS = {"detect": detect_parser, "anomalies": anomalies_parser, "synthesize": synthesize_parser, "inject": inject_parser,
            "labels": labels_parser, "train": train_parser, "models": models_parser, "evaluate": evaluate_parser,
            "report": report_parser, "summary": summary_parser, "records": records_parser, "listen": listen_parser, "replay": replay_parser}
+
+# %% ../nbs/00a_commands.ipynb #9956a330
+def fetch_parser() -> ArgumentParser:
+    "`oceanguard fetch noaa|dma DATE... [--out DIR] [--base-url URL] [--sha256 HEX] [--retries N] [--timeout S]`."
+    ap = ArgumentParser(prog="oceanguard fetch", description="Download the public daily AIS archives (NOAA MarineCadastre, Danish Maritime Authority), "
+                        "check their layout and checksum, and record their provenance beside them.")
+    ap.add_argument("source", choices=["noaa", "dma"], help="noaa: MarineCadastre (US); dma: Danish Maritime Authority")
+    ap.add_argument("dates", nargs="+", metavar="DATE", help="day(s) to fetch, YYYY-MM-DD")
+    ap.add_argument("--out", default="data", help="folder for the files, provenance.json and PROVENANCE.md (default data)")
+    ap.add_argument("--base-url", help="fetch from this base URL instead of the source's published host (a mirror)")
+    ap.add_argument("--sha256", help="expected SHA-256 of the file (one DATE only); without it the hash is recorded")
+    ap.add_argument("--retries", type=int, default=3, help="resume a dropped download this many times in one run (default 3)")
+    ap.add_argument("--timeout", type=float, default=60.0, help="seconds without data before a connection counts as dropped (default 60)")
+    return ap
+
+PARSERS["fetch"] = fetch_parser

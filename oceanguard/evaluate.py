@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -111,10 +112,15 @@ def evaluate_main(argv: list[str] | None = None) -> int:
     a = evaluate_parser().parse_args(argv)
     try: pd.Timedelta(a.tolerance)
     except ValueError: raise OceanguardError(f"--tolerance is not a duration: {a.tolerance!r}") from None
-    m = event_metrics(read_frame(a.anomalies, "anomalies"), read_frame(a.labels, "labels"), a.tolerance)
-    if a.clean_anomalies or a.clean_positions:
-        if not (a.clean_anomalies and a.clean_positions): raise OceanguardError("--clean-anomalies and --clean-positions go together")
-        m["false_alarms_per_1000h"] = false_alarms_per_1000h(read_frame(a.clean_anomalies, "anomalies"), read_frame(a.clean_positions, "positions"))
+    if bool(a.clean_anomalies) != bool(a.clean_positions): raise OceanguardError("--clean-anomalies and --clean-positions go together")
+    from tqdm.auto import tqdm
+    with tqdm(total=2 + bool(a.clean_anomalies), desc="evaluate", unit=" step", file=sys.stderr, disable=None, leave=False) as bar:
+        bar.set_postfix_str("reading"); an, labs = read_frame(a.anomalies, "anomalies"), read_frame(a.labels, "labels"); bar.update()
+        bar.set_postfix_str("matching events"); m = event_metrics(an, labs, a.tolerance); bar.update()
+        if a.clean_anomalies:
+            bar.set_postfix_str("false alarms on clean traffic")
+            m["false_alarms_per_1000h"] = false_alarms_per_1000h(read_frame(a.clean_anomalies, "anomalies"), read_frame(a.clean_positions, "positions"))
+            bar.update()
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(_nan_none(m), indent=2))
     o = m["overall"]

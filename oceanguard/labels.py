@@ -14,7 +14,8 @@ from .core import OceanguardError, check_file, stable_hash
 from .contracts import LABELS, LABEL_SOURCES, conform, validate, empty_labels
 
 # %% auto #0
-__all__ = ['label_ids', 'make_labels', 'LabelStore', 'import_labels_csv', 'labels_main']
+__all__ = ['GFW_LAYOUTS', 'GFW_KINDS', 'label_ids', 'make_labels', 'LabelStore', 'gfw_layout', 'import_gfw_events',
+           'import_labels_csv', 'labels_main']
 
 # %% ../nbs/31_labels.ipynb #b5ea2ddf
 def label_ids(df: pd.DataFrame) -> pd.Series:
@@ -61,6 +62,49 @@ class LabelStore:
     def __len__(self): return len(self.load())
     def __repr__(self): return f"LabelStore({self.path}, {len(self)} labels)"
 
+# %% ../nbs/31_labels.ipynb #9283c96a
+GFW_LAYOUTS = {
+    "gfw-events": {"required": ("id", "type", "start", "end", "vessel.ssvid"), "mmsi": "vessel.ssvid", "start": "start", "end": "end",
+                   "type": "type", "id": "id", "related": "encounter.vessel.ssvid", "lat": "position.lat", "lon": "position.lon"},
+    "gfw-encounters": {"required": ("fishing_vessel_mmsi", "transshipment_vessel_mmsi", "start_time", "end_time"),
+                       "mmsi": "fishing_vessel_mmsi", "start": "start_time", "end": "end_time", "type": None, "kind": "encounter",
+                       "id": None, "related": "transshipment_vessel_mmsi", "lat": "mean_latitude", "lon": "mean_longitude"},
+}
+GFW_KINDS = {"encounter": "encounter", "loitering": "loitering", "gap": "ais_gap"}   # GFW event type -> oceanguard kind
+_GFW_MARKS = ("vessel.ssvid", "vessel.id", "fishing_vessel_mmsi", "transshipment_vessel_mmsi")
+
+def gfw_layout(columns: list[str], path="labels file") -> str | None:
+    "Which Global Fishing Watch layout a (lowercased) header is; None if it is not a GFW file; one-line error if it is one with columns missing."
+    for name, l in GFW_LAYOUTS.items():
+        if all(c in columns for c in l["required"]): return name
+    if any(c in columns for c in _GFW_MARKS):
+        name = "gfw-events" if any(c.startswith("vessel.") for c in columns) else "gfw-encounters"
+        l = GFW_LAYOUTS[name]
+        raise OceanguardError(f"labels file {path} looks like a Global Fishing Watch {name} export but lacks column(s) "
+                              f"{', '.join(c for c in l['required'] if c not in columns)} (have: {', '.join(columns)})")
+    return None
+
+def import_gfw_events(raw: pd.DataFrame, path, layout: str, author: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    "Labels (`source` third-party) from a GFW events table `raw` (text cells, lowercased header); `(labels, quarantine)`."
+    l, p = GFW_LAYOUTS[layout], Path(path)
+    col = lambda k: raw[l[k]].str.strip() if l.get(k) and l[k] in raw else pd.Series("", index=raw.index)
+    gtype = col("type").str.lower() if l["type"] else pd.Series(l["kind"], index=raw.index)
+    kind = gtype.map(GFW_KINDS).fillna("")
+    mmsi, other, ident = col("mmsi"), col("related"), col("id")
+    df = pd.DataFrame({"object_id": "mmsi:" + mmsi, "kind": kind,
+                       "start": pd.to_datetime(col("start"), utc=True, errors="coerce", format="mixed"),
+                       "end": pd.to_datetime(col("end"), utc=True, errors="coerce", format="mixed"),
+                       "source": "third-party", "author": author or "Global Fishing Watch",
+                       "note": ("GFW " + gtype + " event " + ident).where(ident != "", "GFW " + gtype + " event"),
+                       "related_id": ("mmsi:" + other).where(other != "", None)})
+    reason = np.select([mmsi.eq(""), kind.eq(""), df.start.isna() | df.end.isna(), df.end < df.start],
+                       ["missing_value", "not_an_oceanguard_kind", "bad_time", "end_before_start"], "")
+    bad = reason != ""
+    quarantine = pd.DataFrame({"source": "third-party", "raw_file": p.name, "raw_line": np.arange(2, len(raw) + 2)[bad], "reason": reason[bad],
+                               "detail": [f"{layout} type={t!r} start={s!r} end={e!r}" for t, s, e in zip(gtype[bad], col("start")[bad], col("end")[bad])],
+                               "raw": raw[bad].astype(str).agg(",".join, axis=1).to_numpy() if bad.any() else []})
+    return make_labels(df[~bad]), quarantine
+
 # %% ../nbs/31_labels.ipynb #6a9a7395
 def import_labels_csv(path, source: str = "investigator", author: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     "Read a labels CSV: `(labels, quarantine)`; quarantine rows carry `raw_line`, `reason`, `detail`."
@@ -70,9 +114,12 @@ def import_labels_csv(path, source: str = "investigator", author: str | None = N
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise OceanguardError(f"labels file {p} is not a readable CSV: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
     raw.columns = [c.strip().lower() for c in raw.columns]
+    layout = gfw_layout(list(raw.columns), p)
+    if layout: return import_gfw_events(raw, p, layout, author)
     if "object_id" not in raw and "mmsi" in raw: raw["object_id"] = "mmsi:" + raw["mmsi"].str.strip()
     missing = [c for c in ("object_id", "kind", "start", "end") if c not in raw]
-    if missing: raise OceanguardError(f"labels file {p} lacks column(s) {', '.join(missing)} (have: {', '.join(raw.columns)})")
+    if missing: raise OceanguardError(f"labels file {p} lacks column(s) {', '.join(missing)} (have: {', '.join(raw.columns)}); "
+                                      f"nor is it a Global Fishing Watch export ({'; '.join(f'{k}: ' + ', '.join(GFW_LAYOUTS[k]['required']) for k in GFW_LAYOUTS)})")
     df = pd.DataFrame({"object_id": raw.object_id.str.strip(), "kind": raw.kind.str.strip().str.lower(),
                        "start": pd.to_datetime(raw.start.str.strip(), utc=True, errors="coerce", format="mixed"),
                        "end": pd.to_datetime(raw.end.str.strip(), utc=True, errors="coerce", format="mixed"),
@@ -101,7 +148,8 @@ def labels_main(argv: list[str] | None = None) -> int:
             store.path.mkdir(parents=True, exist_ok=True)
             qf = store.path / "quarantine.csv"
             q.to_csv(qf, mode="a", header=not qf.exists(), index=False)
-        print(f"imported {n} new label(s) of {len(labs)} read; {len(q)} row(s) quarantined" + (f" ({', '.join(f'{k}: {v}' for k, v in q.reason.value_counts().items())})" if len(q) else ""))
+        third = " third-party (Global Fishing Watch)" if len(labs) and (labs.source == "third-party").all() and a.source != "third-party" else ""
+        print(f"imported {n} new{third} label(s) of {len(labs)} read; {len(q)} row(s) quarantined" + (f" ({', '.join(f'{k}: {v}' for k, v in q.reason.value_counts().items())})" if len(q) else ""))
     else:
         df = store.load(kind=a.kind, object_id=a.object_id, source=a.source)
         print(df.to_string(index=False) if len(df) else "no labels")

@@ -10,6 +10,7 @@ import json
 import math
 import os
 import re
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,7 +27,9 @@ __all__ = ['OBJECT_TYPES', 'KIND_COLORS', 'report_assets', 'track_pieces', 'trac
 
 # %% ../nbs/50_report.ipynb #f4bf56c4
 def _assets_dir() -> Path:
-    cands = [os.environ.get("OCEANGUARD_ASSETS"), Path(__file__).resolve().parents[1]/"node_modules" if "__file__" in globals() else None,
+    "The folder with `leaflet/dist` and `leaflet.markercluster/dist`: the installed package's own copy first (setup.py puts it in the wheel), else OCEANGUARD_ASSETS, else a node_modules."
+    from oceanguard.core import RESOURCES
+    cands = [RESOURCES/"assets", os.environ.get("OCEANGUARD_ASSETS"), Path(__file__).resolve().parents[1]/"node_modules" if "__file__" in globals() else None,
              Path.cwd()/"node_modules", Path.cwd().parent/"node_modules"]
     for c in cands:
         if c and (Path(c)/"leaflet"/"dist"/"leaflet.js").exists(): return Path(c)
@@ -292,14 +295,20 @@ def report_main(argv: list[str] | None = None) -> int:
     if start is not None and end is not None and end < start: raise OceanguardError(f"--end {a.end} is before --start {a.start}")
     out = Path(a.out)
     if out.is_dir(): raise OceanguardError(f"--out is a directory, expected a file: {out}")
-    data = load_inputs(a.inputs, bbox, start, end)
-    an = pd.concat([read_anomalies(f) for f in a.anomalies], ignore_index=True) if a.anomalies else None
-    if a.pseudonymise:
-        from oceanguard.privacy import Pseudonymiser, pseudonym_key
-        ps = Pseudonymiser(pseudonym_key(a.key_file), [data["objects"], data["statics"]])
-        data["positions"], data["objects"], an = ps.frame(data["positions"]), ps.frame(data["objects"]), ps.frame(an)
-    m = build_report(data["positions"], data["objects"], an, bbox=bbox, start=start, end=end, tiles=a.tiles, title=a.title, budget=a.budget,
-                     params=load_params(a.params) if a.params else None)
-    write_report(m, out)
+    from tqdm.auto import tqdm
+    with tqdm(total=3, desc="report", unit=" step", file=sys.stderr, disable=None, leave=False) as bar:   # stderr, and only on a terminal
+        bar.set_postfix_str("reading inputs")
+        data = load_inputs(a.inputs, bbox, start, end)
+        an = pd.concat([read_anomalies(f) for f in a.anomalies], ignore_index=True) if a.anomalies else None
+        if a.pseudonymise:
+            from oceanguard.privacy import Pseudonymiser, pseudonym_key
+            ps = Pseudonymiser(pseudonym_key(a.key_file), [data["objects"], data["statics"]])
+            data["positions"], data["objects"], an = ps.frame(data["positions"]), ps.frame(data["objects"]), ps.frame(an)
+        bar.update(); bar.set_postfix_str("building the map")
+        m = build_report(data["positions"], data["objects"], an, bbox=bbox, start=start, end=end, tiles=a.tiles, title=a.title, budget=a.budget,
+                         params=load_params(a.params) if a.params else None)
+        bar.update(); bar.set_postfix_str("writing HTML")
+        write_report(m, out)
+        bar.update()
     print(f"oceanguard report: {len(data['positions']):,} positions, {0 if an is None else len(an):,} anomalies -> {out} ({out.stat().st_size/1e6:.1f} MB)")
     return 0

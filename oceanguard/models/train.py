@@ -86,14 +86,22 @@ def calibrate(model: TrackModel, steps: pd.DataFrame, hours: float, held_positio
 
 # %% ../../nbs/35_train.ipynb #a64b42f3
 def train_model(positions: pd.DataFrame, params: dict | ModelParams | None = None, log=None,
-                sources: list[str] | None = None, paths: list[str] | None = None) -> tuple[TrackModel, dict]:
-    "Train and calibrate a track model on normal `positions`; returns the model (with its card) and a training summary."
+                sources: list[str] | None = None, paths: list[str] | None = None, progress: bool = True) -> tuple[TrackModel, dict]:
+    "Train and calibrate a track model on normal `positions`; returns the model (with its card) and a training summary. `progress`: a bar of the stages on stderr when it is a terminal."
+    from tqdm.auto import tqdm
+    with tqdm(total=5, desc="train", unit=" stage", file=sys.stderr, disable=None if progress else True, leave=False) as bar:
+        say = (lambda m: tqdm.write(m, file=sys.stderr)) if log is not None and not bar.disable else log   # epoch lines above the bar
+        return _train_model(positions, params, say, sources, paths, bar)
+
+def _train_model(positions, params, log, sources, paths, bar) -> tuple[TrackModel, dict]:
+    def stage(name): bar.set_postfix_str(name)
     p = params if isinstance(params, ModelParams) else model_params(params)
     if missing := [c for c in REQUIRED_COLUMNS if c not in positions.columns]:
         raise OceanguardError(f"training data lacks column(s) {', '.join(missing)}")
     cols = [c for c in REQUIRED_COLUMNS + ["sog", "cog"] if c in positions.columns]
     positions = positions.reset_index(drop=True)
     data_hash = frame_hash(positions[cols])
+    stage("steps and route map")
     steps = model_steps(positions, p.step_s, p.max_gap_s)
     held = holdout_vessels(steps["object_id"], p.holdout)
     fit, cal = steps[~held].reset_index(drop=True), steps[held].reset_index(drop=True)
@@ -101,18 +109,23 @@ def train_model(positions: pd.DataFrame, params: dict | ModelParams | None = Non
         raise OceanguardError(f"too few vessels to train and calibrate ({steps['object_id'].nunique()}): give more normal traffic")
     routes = RouteMap.fit(fit, p.route_cell_deg)
     vocab = Vocab.fit(fit["lat"], fit["lon"], p.route_cell_deg)
+    bar.update(); stage("coverage")
     held_pos = holdout_vessels(positions["object_id"], p.holdout)
     fit_pos = positions[~held_pos]
     coverage = Coverage.fit(fit_pos, p.coverage_deg, p.coverage_min_vessels, p.coverage_min_hours)
     if len(coverage.cells) == 0:
         raise OceanguardError(f"no area has {p.coverage_min_vessels} training vessels and {p.coverage_min_hours} vessel-hours "
                               "(model.coverage_min_vessels / coverage_min_hours): give more normal traffic")
+    bar.update(); stage("LSTM")
     tok, num = encode(fit, vocab, routes)
     T, C, _ = windows(tok, num, fit["segment"].to_numpy(), p.window, p.stride)
     net, losses = fit_net(T, C, vocab, p, log=log)
+    bar.update(); stage("pattern of life")
     places = PatternOfLife.fit(fit_pos, p.place_cell_deg, coverage=coverage)
     model = TrackModel(net, vocab, routes, coverage, p, places=places)
+    bar.update(); stage("calibration on held-out vessels")
     costs = calibrate(model, cal, _hours(cal, p.max_gap_s), positions[held_pos])
+    bar.update()
     model.version = model_version(data_hash, p)
     summary = {"train_loss": round(losses[-1], 5), "first_epoch_loss": round(losses[0], 5), "n_train_windows": int(len(T)),
                "n_train_vessels": int(fit["object_id"].nunique()), "n_holdout_vessels": int(cal["object_id"].nunique()),
@@ -150,7 +163,7 @@ def train_main(argv: list[str] | None = None) -> int:
     if end is not None: pos = pos[pd.to_datetime(pos["timestamp"], utc=True) < end]
     if len(pos) == 0: raise OceanguardError("no positions left to train on (check --bbox, --start, --end)")
     log = None if a.quiet else (lambda m: print(m, file=sys.stderr))
-    model, summary = train_model(pos, params, log=log, paths=[str(a.input)])
+    model, summary = train_model(pos, params, log=log, paths=[str(a.input)], progress=not a.quiet)
     d = save_model(model, a.out)
     print(f"trained {model.detector} on {summary['n_train_vessels']} vessels ({summary['n_train_windows']} windows), "
           f"{summary['coverage_cells']} coverage cells; held-out alarms per 1000 vessel-hours: pattern of life "
