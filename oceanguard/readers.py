@@ -613,11 +613,13 @@ def _statics(cols: dict, col, keep: np.ndarray, pos: pd.DataFrame, counts: dict)
     return st.drop_duplicates(subset=["object_id", *fields], keep="first")
 
 # %% ../nbs/03_readers.ipynb #a1c0e002
-ARCHIVE_SUFFIXES = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bz2", ".xz": "xz", ".zip": "zip"}
-_MAGIC = ((re.compile(rb"\x1f\x8b\x08"), "gzip"), (re.compile(rb"BZh[1-9]"), "bz2"), (re.compile(rb"\xfd7zXZ\x00"), "xz"),
+ARCHIVE_SUFFIXES = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd", ".zstd": "zstd", ".zip": "zip"}
+_MAGIC = ((re.compile(rb"\x1f\x8b\x08"), "gzip"), (re.compile(rb"BZh[1-9]"), "bz2"), (re.compile(rb"\xfd7zXZ\x00"), "xz"), (re.compile(rb"\x28\xb5\x2f\xfd"), "zstd"),
           (re.compile(rb"PK(\x03\x04|\x05\x06)"), "zip"))
-_CODEC_NAMES = {"gzip": "gzip", "bz2": "bzip2", "xz": "xz", "zip": "zip"}
-_DAMAGE = (EOFError, OSError, zlib.error, lzma.LZMAError, zipfile.BadZipFile, RuntimeError, NotImplementedError)
+_CODEC_NAMES = {"gzip": "gzip", "bz2": "bzip2", "xz": "xz", "zstd": "Zstandard", "zip": "zip"}
+try: from zstandard import ZstdError
+except ImportError: ZstdError = OSError
+_DAMAGE = (EOFError, OSError, zlib.error, lzma.LZMAError, ZstdError, zipfile.BadZipFile, RuntimeError, NotImplementedError)
 # zip members that document the data rather than hold it
 _DOC_SUFFIXES = (".md", ".pdf", ".htm", ".html", ".rst", ".doc", ".docx", ".xml", ".yaml", ".yml", ".sha256", ".md5", ".log")
 _DOC_NAMES = re.compile(r"(readme|provenance|licen[cs]e|copying|changelog|changes|metadata|checksums?|sha256sums|md5sums)\b")
@@ -680,8 +682,40 @@ class Input:
                 z = zipfile.ZipFile(self.path)
                 try: return _Stream(z.open(self.member), self, z)
                 except BaseException: z.close(); raise
-            return _Stream({"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}[self.codec](self.path, "rb"), self)
+            return _Stream({"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open, "zstd": _zstd_open}[self.codec](self.path, "rb"), self)
         except _DAMAGE as e: raise _damaged(self, e) from None
+
+class _ZstdRaw(io.RawIOBase):
+    "A Zstandard file decompressed frame after frame, as a raw stream; a file that ends inside a frame is an error (truncated)."
+    def __init__(self, path):
+        import zstandard
+        self._z, self._f, self._out = zstandard, open(path, "rb"), b""
+        self._d = zstandard.ZstdDecompressor().decompressobj()
+    def readable(self): return True
+    def readinto(self, b) -> int:
+        while not self._out:
+            chunk = self._f.read(1 << 20)
+            if not chunk:
+                if not self._d.eof and self._pending: raise self._z.ZstdError("truncated: the file ends inside a frame")
+                return 0
+            if self._d.eof: self._d = self._z.ZstdDecompressor().decompressobj()   # a frame ended exactly at a chunk's end
+            self._pending = True
+            self._out = self._d.decompress(chunk)
+            while self._d.eof and self._d.unused_data:          # the next frame starts in this chunk
+                rest = self._d.unused_data
+                self._d = self._z.ZstdDecompressor().decompressobj()
+                self._out += self._d.decompress(rest)
+            if self._d.eof: self._pending = False
+        n = min(len(b), len(self._out))
+        b[:n] = self._out[:n]; self._out = self._out[n:]
+        return n
+    _pending = False
+    def close(self):
+        self._f.close(); super().close()
+
+def _zstd_open(path, mode="rb"):
+    "A buffered reader of a Zstandard file (NOAA MarineCadastre publishes `.csv.zst` since 2025)."
+    return io.BufferedReader(_ZstdRaw(path), 1 << 20)
 
 def _codec(p: Path) -> str | None:
     "The compression of `p` from its first bytes; a file named `.gz`, `.bz2`, `.xz` or `.zip` that is none of them is an error."
@@ -981,7 +1015,7 @@ ALIASES = {  # canonical field -> known column names (normalised with `_norm`), 
     "nav_status": ["navigationalstatus", "navstatus", "status", "navigationstatus"],
     "imo": ["imo", "imonumber"], "name": ["name", "vesselname", "shipname"],
     "callsign": ["callsign"], "ship_type": ["shiptype", "vesseltype", "shiptypecode"],
-    "ais_class": ["transcieverclass", "transceiverclass", "typeofmobile", "aisclass", "class"],
+    "ais_class": ["transcieverclass", "transceiverclass", "transceiver", "typeofmobile", "aisclass", "class"],
     "length": ["length", "len"], "width": ["width", "beam"], "draught": ["draught", "draft"],
     "destination": ["destination", "dest"],
     # used only by detections and structures (an AIS file's `id` is a row number, not an identity)

@@ -279,3 +279,25 @@ def test_positions_parquet_written_by_oceanguard_reads_back(tmp_path):
     pd.testing.assert_frame_equal(r.positions.reset_index(drop=True), conform(pos, POSITIONS).reset_index(drop=True), check_dtype=False)
     gp = tmp_path / "not_positions.parquet"; pd.DataFrame({"a": [1]}).to_parquet(gp)
     assert detect_format(gp) == "geo"      # other Parquet files are read as GeoParquet (and fail there with one line)
+
+
+def test_noaa_2025_zstandard_csv_reads_like_the_plain_csv(tmp_path):
+    "NOAA MarineCadastre publishes `ais-YYYY-MM-DD.csv.zst` with snake_case columns from 2025: same rows as the plain file."
+    import zstandard
+    from oceanguard.readers import read_clean
+    rows = ("mmsi,base_date_time,longitude,latitude,sog,cog,heading,vessel_name,imo,call_sign,vessel_type,status,length,width,draft,cargo,transceiver\n"
+            "367000001,2025-01-01T00:00:00,-94.80,29.30,10.1,90.0,91,ALPHA,IMO9000001,WAB1,70,0,100,20,5.0,70,A\n"
+            "367000001,2025-01-01T00:01:00,-94.79,29.30,10.2,90.5,91,ALPHA,IMO9000001,WAB1,70,0,100,20,5.0,70,A\n"
+            "367000002,2025-01-01T00:00:30,-94.70,29.20,0.1,0.0,511,BRAVO,,WAB2,37,15,12,4,,,B\n")
+    plain = tmp_path / "ais-2025-01-01.csv"
+    plain.write_text(rows)
+    zst = tmp_path / "ais-2025-01-01.csv.zst"
+    zst.write_bytes(zstandard.ZstdCompressor().compress(rows.encode()))
+    a, b = read_clean(zst), read_clean(plain)
+    assert len(a.positions) == 3
+    pd.testing.assert_frame_equal(a.positions.drop(columns="raw_file"), b.positions.drop(columns="raw_file"))
+    assert set(a.statics["ais_class"].dropna()) == {"A", "B"}
+    bad = tmp_path / "broken.csv.zst"
+    bad.write_bytes(zst.read_bytes()[:40])
+    with pytest.raises(OceanguardError, match="damaged or truncated Zstandard file"):
+        read_clean(bad)
