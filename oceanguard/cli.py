@@ -33,6 +33,7 @@ COMMANDS = {
     "records": ("oceanguard.records:records_main", "list, show and verify the prediction records (which model, code and data)"),
     "listen": ("oceanguard.feed:listen_main", "listen to a live NMEA feed (TCP, UDP, stdin, a growing file), commit it in batches, detect incrementally"),
     "replay": ("oceanguard.feed:replay_main", "serve a recorded NMEA file as a live TCP feed"),
+    "export": ("oceanguard.exports:export_main", "export positions, tracks or anomalies as GeoJSON, MF-JSON, KML, CSV or Parquet"),
 }
 
 ROUTES = {("detect", "dask"): "oceanguard.scale:detect_cluster_main"}   # an option that sends a command to another module

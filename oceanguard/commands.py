@@ -10,7 +10,7 @@ from .core import ArgumentParser
 # %% auto #0
 __all__ = ['RULE_KINDS', 'PARSERS', 'detect_parser', 'anomalies_parser', 'add_pseudonymise', 'synthesize_parser', 'inject_parser',
            'labels_parser', 'train_parser', 'models_parser', 'evaluate_parser', 'report_parser', 'summary_parser',
-           'records_parser', 'listen_parser', 'replay_parser', 'fetch_parser']
+           'records_parser', 'listen_parser', 'replay_parser', 'export_parser', 'fetch_parser']
 
 # %% ../nbs/00a_commands.ipynb #3fae471f
 RULE_KINDS = ("ais_gap", "teleport", "speed", "drift", "loitering", "identity", "encounter", "zone_entry")
@@ -190,6 +190,22 @@ def replay_parser() -> ArgumentParser:
 PARSERS = {"detect": detect_parser, "anomalies": anomalies_parser, "synthesize": synthesize_parser, "inject": inject_parser,
            "labels": labels_parser, "train": train_parser, "models": models_parser, "evaluate": evaluate_parser,
            "report": report_parser, "summary": summary_parser, "records": records_parser, "listen": listen_parser, "replay": replay_parser}
+
+# %% ../nbs/00a_commands.ipynb #36071167
+def export_parser() -> ArgumentParser:
+    "`oceanguard export INPUT... --format F --what W --out FILE [--bbox] [--start] [--end] [--pseudonymise]`."
+    ap = ArgumentParser(prog="oceanguard export", description="Export positions, tracks or anomalies to GIS standards: GeoJSON (RFC 7946), "
+                        "OGC Moving Features JSON (tracks), KML, CSV or Parquet.")
+    ap.add_argument("inputs", nargs="+", metavar="INPUT", help="stores or raw files (positions, tracks); a store or an anomalies Parquet (anomalies)")
+    ap.add_argument("--format", required=True, choices=["geojson", "mf-json", "kml", "csv", "parquet"])
+    ap.add_argument("--what", default="positions", choices=["positions", "tracks", "anomalies"])
+    ap.add_argument("--out", required=True, help="file to write")
+    ap.add_argument("--bbox", help="W,S,E,N: only this area"); ap.add_argument("--start", help="only from this time (UTC)")
+    ap.add_argument("--end", help="only until this time (UTC)")
+    add_pseudonymise(ap)
+    return ap
+
+PARSERS["export"] = export_parser
 
 # %% ../nbs/00a_commands.ipynb #9956a330
 def fetch_parser() -> ArgumentParser:
