@@ -55,12 +55,38 @@ class LiveDetector:
         self.open: dict[str, tuple] = {}              # anomaly_id -> (object_id, kind, start ns, end ns, score)
         self.closed: OrderedDict = OrderedDict()      # recently closed ids (not reopened by a re-run that finds them again)
         self.history = None                           # static history of the buffered vessels
+        self.objects = None                           # catalogue rows of the buffered vessels (built once per vessel and per static report)
         self.timing = Counter()
 
     @property
     def n_vessels(self) -> int: return len(self.last_t)
     @property
     def n_rows(self) -> int: return 0 if self.buf is None else len(self.buf)
+
+    def warm_up(self):
+        "Load the coastline, land and port indexes the features need now, not in the first batch (seconds, once)."
+        from oceanguard.contracts import POSITIONS, conform
+        from oceanguard.features import add_features
+        t = pd.Timestamp("2020-01-01", tz="UTC")
+        two = pd.DataFrame({"source": "warm_up", "object_id": "mmsi:219000001", "mmsi": 219000001, "timestamp": [t, t + pd.Timedelta(minutes=1)],
+                            "lat": [55.0, 55.001], "lon": [11.0, 11.0], "object_type": "vessel", "raw_file": "warm_up", "raw_line": [1, 2]})
+        add_features(conform(two, POSITIONS), **self.fp)
+        return self
+
+    def _catalogue(self, ids: set, restated: set) -> pd.DataFrame:
+        "Catalogue rows of `ids`: kept from earlier batches, built only for vessels new to it or with new static reports."
+        from oceanguard.catalogue import build_catalogue, position_summary
+        have = set() if self.objects is None else set(self.objects["object_id"].astype(str))
+        stale = (ids - have) | (restated & ids)
+        if stale:
+            rows = self.buf[self.buf["object_id"].astype(str).isin(stale).to_numpy()]
+            hist = None
+            if self.history is not None and len(self.history):
+                hist = self.history[self.history["object_id"].astype(str).isin(stale).to_numpy()]
+            part = build_catalogue(None, history=hist, summary=position_summary(rows))
+            keep = None if self.objects is None else self.objects[~self.objects["object_id"].astype(str).isin(stale).to_numpy()]
+            self.objects = part if keep is None or not len(keep) else pd.concat([keep, part], ignore_index=True)
+        return self.objects[self.objects["object_id"].astype(str).isin(ids).to_numpy()].reset_index(drop=True)
 
     def _features(self, positions: pd.DataFrame) -> pd.DataFrame:
         "Features of a batch's reports, each from the vessel's report before it (the buffer's last, or the batch's)."
@@ -99,12 +125,12 @@ class LiveDetector:
 
     def update(self, positions: pd.DataFrame | None, statics: pd.DataFrame | None = None) -> dict:
         "Add a batch (cleaned positions, static reports); re-run the rules where it changed something; {'new', 'updated', 'closed'} anomalies."
-        from oceanguard.catalogue import build_catalogue, position_summary, static_history
+        from oceanguard.catalogue import static_history
         t0 = time.perf_counter()
-        touched = set()
+        touched, restated = set(), set()
         if statics is not None and len(statics):
             self.history = static_history(statics, previous=self.history)
-            touched |= set(statics["object_id"].astype(str))
+            restated = set(statics["object_id"].astype(str)); touched |= restated
         if positions is not None and len(positions):
             f = self._features(positions)
             self.buf = f if self.buf is None or not len(self.buf) else pd.concat([self.buf, f], ignore_index=True)
@@ -120,7 +146,7 @@ class LiveDetector:
         hist = None
         if self.history is not None and len(self.history):
             hist = self.history[self.history["object_id"].astype(str).isin(ids).to_numpy()]
-        objects = build_catalogue(None, history=hist, summary=position_summary(sel))
+        objects = self._catalogue(ids, restated)
         an = detect(sel, self.params, zones=self.zones, objects=objects, kinds=self.kinds, statics=hist)
         t2 = time.perf_counter(); self.timing["rules_s"] += t2 - t1
         out = self._diff(an)
@@ -170,3 +196,5 @@ class LiveDetector:
         if not keep.all(): self.buf = self.buf[keep].reset_index(drop=True)
         if gone and self.history is not None and len(self.history):
             self.history = self.history[~self.history["object_id"].astype(str).isin(gone).to_numpy()].reset_index(drop=True)
+        if gone and self.objects is not None:
+            self.objects = self.objects[~self.objects["object_id"].astype(str).isin(gone).to_numpy()].reset_index(drop=True)
