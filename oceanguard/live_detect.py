@@ -52,7 +52,7 @@ class LiveDetector:
         self.windows = {k: int(v * 1e9) for k, v in rule_windows(self.ps).items()}
         self.buf: pd.DataFrame | None = None          # features of the buffered reports (RULE_COLUMNS and source)
         self.last_t: dict[str, int] = {}              # object -> newest report time (ns)
-        self.open: dict[str, tuple] = {}              # anomaly_id -> (object_id, kind, start ns, end ns, score)
+        self.open: dict[str, tuple] = {}              # anomaly_id -> (object_id, kind, start ns, end ns, score, explanation)
         self.closed: OrderedDict = OrderedDict()      # recently closed ids (not reopened by a re-run that finds them again)
         self.history = None                           # static history of the buffered vessels
         self.objects = None                           # catalogue rows of the buffered vessels (built once per vessel and per static report)
@@ -155,19 +155,20 @@ class LiveDetector:
         return out
 
     def _diff(self, an: pd.DataFrame) -> dict:
-        "New, updated and closed events, and the open set brought up to date."
+        "New, updated (a later end, another score or explanation: a jump first read as a relocation is a single bad fix once the track returns) and closed events, and the open set brought up to date."
         new, upd = [], []
         st, en = an["start"].array.asi8, an["end"].array.asi8
-        for i, (aid, o, k, s, e, sc) in enumerate(zip(an["anomaly_id"], an["object_id"].astype(str), an["kind"], st, en, an["score"].to_numpy(float))):
+        for i, (aid, o, k, s, e, sc, ex) in enumerate(zip(an["anomaly_id"], an["object_id"].astype(str), an["kind"], st, en,
+                                                          an["score"].to_numpy(float), an["explanation"])):
             old = self.open.get(aid)
             if old is None:
                 if self.closed.get(aid) == e: continue            # closed, and found again as it was
                 new.append(i)
-            elif old[3] != e or not np.isclose(old[4], sc): upd.append(i)
+            elif old[3] != e or not np.isclose(old[4], sc) or old[5] != ex: upd.append(i)
             else: continue
-            self.open[aid] = (o, k, s, e, sc)
+            self.open[aid] = (o, k, s, e, sc, ex)
             self.closed.pop(aid, None)
-        gone = [aid for aid, (o, k, s, e, sc) in self.open.items() if self.last_t.get(o, e) - e > self.windows.get(k, 0) or o not in self.last_t]
+        gone = [aid for aid, (o, k, s, e, *_) in self.open.items() if self.last_t.get(o, e) - e > self.windows.get(k, 0) or o not in self.last_t]
         closed = []
         for aid in gone:
             closed.append(aid); self.closed[aid] = self.open.pop(aid)[3]
@@ -187,7 +188,7 @@ class LiveDetector:
                 if excess <= 0: break
                 gone.add(o); excess -= int(n.get(o, 0))
         keep_from = {o: t - self.horizon_ns for o, t in self.last_t.items()}
-        for aid, (o, k, s, e, sc) in self.open.items():
+        for aid, (o, k, s, e, *_) in self.open.items():
             if o in keep_from: keep_from[o] = min(keep_from[o], s)
         for o in gone: keep_from.pop(o, None); self.last_t.pop(o, None)
         oid = self.buf["object_id"].astype(str)
