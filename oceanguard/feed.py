@@ -168,6 +168,7 @@ def read_source(spec: str, q: queue.Queue, stop: threading.Event, once: bool = F
     def udp():
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.bind((host, port)); s.settimeout(0.2)
+            _say(f"listening on udp://{host}:{s.getsockname()[1]}")
             while not stop.is_set():
                 try: data = s.recv(1 << 16)
                 except socket.timeout: continue

@@ -114,6 +114,18 @@ class LiveDetector:
             f = apply_places(f.copy(), self.places)
         return pd.DataFrame({c: f[c] for c in f.columns if c in RULE_COLUMNS or c == "source"}).reset_index(drop=True)
 
+    @staticmethod
+    def _track_starts(sel: pd.DataFrame) -> pd.DataFrame:
+        "Each vessel's earliest buffered report starts its track, as a vessel's first report does in a batch run: no step (`dt_s`, `dist_m`) from a report trimmed away."
+        if not len(sel): return sel
+        codes = pd.factorize(sel["object_id"])[0]
+        o = np.lexsort((sel["timestamp"].array.asi8, codes))
+        first = o[np.r_[True, codes[o][1:] != codes[o][:-1]]]
+        step = {}
+        for c in ("dt_s", "dist_m"):
+            v = sel[c].to_numpy(dtype=float, copy=True); v[first] = np.nan; step[c] = v
+        return sel.assign(**step)
+
     def _neighbours(self, ids: set) -> set:
         "Buffered vessels whose latest report is within `neighbour_deg` (a grid cell and its 8 neighbours) of a touched vessel's."
         last = self.buf.groupby("object_id", sort=False, observed=True)[["lat", "lon"]].last()
@@ -142,7 +154,7 @@ class LiveDetector:
         if self.buf is None or not len(self.buf) or not touched: return out
         touched &= set(self.last_t)
         ids = touched | (self._neighbours(touched) if "encounter" in self.kinds and touched else set())
-        sel = self.buf[self.buf["object_id"].astype(str).isin(ids).to_numpy()]
+        sel = self._track_starts(self.buf[self.buf["object_id"].astype(str).isin(ids).to_numpy()])
         hist = None
         if self.history is not None and len(self.history):
             hist = self.history[self.history["object_id"].astype(str).isin(ids).to_numpy()]
