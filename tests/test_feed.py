@@ -129,7 +129,9 @@ def test_sigterm_commits_pending_and_exits_0(samples, tmp_path):
     f = samples / "nmea-dma-aislib-2010/stream_example.txt"
     srv, port = _replay(f, "--rate", "2000", "--max-clients", "2")
     lis = _popen("listen", f"tcp://127.0.0.1:{port}", "--store", tmp_path / "S", "--batch-seconds", "30")
-    time.sleep(3)
+    while "connected to" not in (line := lis.stderr.readline()):           # its SIGTERM handler is set by then
+        assert line, "the listener ended before connecting"
+    time.sleep(1)
     lis.send_signal(signal.SIGTERM)
     out, err = lis.communicate(timeout=60)
     srv.kill(); srv.wait(10)
