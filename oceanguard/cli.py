@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 from .commands import PARSERS
@@ -45,7 +46,18 @@ def _usage() -> str:
     return "\n".join(lines)
 
 def main(argv: list[str] | None = None) -> int:
-    "Entry point of the `oceanguard` command."
+    """Entry point of the `oceanguard` command. A reader that closes the pipe early (`oceanguard ... | head`) ends the
+    command quietly with 141 (128 + SIGPIPE, what the shell reports for `yes | head`), not a traceback."""
+    try:
+        rc = _main(argv)
+        sys.stdout.flush()                       # a closed pipe shows here, not in the interpreter's flush at exit
+        return rc
+    except BrokenPipeError:
+        try: os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # the exit flush writes nowhere
+        except (OSError, ValueError): pass
+        return 141
+
+def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(_usage()); return 0

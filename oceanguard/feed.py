@@ -28,8 +28,8 @@ from .nmea import LINE_PGHP, NmeaReader, _parse_line
 from .readers import CleanChunk, ReadResult
 
 # %% auto #0
-__all__ = ['StreamDecoder', 'row_hashes', 'RecentRows', 'clean_batch', 'parse_source', 'read_source', 'Listener', 'listen',
-           'listen_main', 'line_times_ms', 'replay', 'replay_main', 'planted_nmea']
+__all__ = ['PLANTS', 'StreamDecoder', 'row_hashes', 'RecentRows', 'clean_batch', 'parse_source', 'read_source', 'Listener',
+           'listen', 'listen_main', 'line_times_ms', 'replay', 'replay_main', 'planted_nmea']
 
 # %% ../nbs/65_feed.ipynb #7581e606
 class StreamDecoder(NmeaReader):
@@ -168,6 +168,7 @@ def read_source(spec: str, q: queue.Queue, stop: threading.Event, once: bool = F
     def udp():
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.bind((host, port)); s.settimeout(0.2)
+            _say(f"listening on udp://{host}:{s.getsockname()[1]}")
             while not stop.is_set():
                 try: data = s.recv(1 << 16)
                 except socket.timeout: continue
@@ -262,7 +263,9 @@ class Listener:
         except OSError: pass
 
     def commit(self, final: bool = False) -> dict:
-        "Clean and commit what was decoded since the last commit (one batch), then run the detector on it; the batch's counts."
+        """Clean what was decoded since the last commit (one batch), run the detector on it and upsert its anomalies, then
+        commit the batch's positions; the batch's counts. Anomalies first: an alarm does not wait for the positions' commit;
+        a listener killed in between loses no more than the batch, and the rerun finds the same anomaly ids again."""
         from oceanguard.store import commit_batch, save_anomalies
         t0 = time.perf_counter()
         rr = self.decoder.finish() if final else self.decoder.take()
@@ -273,20 +276,20 @@ class Listener:
             return {}
         lines += getattr(self, "_lines_pending", 0); self._lines_pending = 0
         cc = clean_batch(rr, self.recent)
+        t1 = time.perf_counter(); self.timing["decode_s"] += t1 - t0
+        if self.detector is not None:
+            ch = self.detector.update(cc.positions, cc.statics)
+            out = pd.concat([x for x in (ch["new"], ch["updated"]) if len(x)], ignore_index=True) if len(ch["new"]) + len(ch["updated"]) else None
+            if out is not None: save_anomalies(self.store, out, run_id=f"listen:{self.session}", check=False)
+            for k in ("new", "updated", "closed"): self.anomalies[k] += len(ch[k])
+        t2 = time.perf_counter(); self.timing["detect_s"] += t2 - t1
         self.n_batches += 1
         bid = f"{self.session}-{self.n_batches:06d}"
         commit_batch(self.store, bid, cc.positions, cc.quarantine, cc.statics,
                      meta={"session": self.session, "source_name": self.source_name, "lines": lines,
                            **{k: cc.counts[k] for k in ("accepted", "duplicates", "other")}, "n_input": cc.counts["input"]})
-        t1 = time.perf_counter()
         for k, v in cc.counts.items(): self.counts[k] += v
-        self.timing["commit_s"] += t1 - t0
-        if self.detector is not None:
-            ch = self.detector.update(cc.positions, cc.statics)
-            out = pd.concat([x for x in (ch["new"], ch["updated"]) if len(x)], ignore_index=True) if len(ch["new"]) + len(ch["updated"]) else None
-            if out is not None: save_anomalies(self.store, out, run_id=f"listen:{self.session}")
-            for k in ("new", "updated", "closed"): self.anomalies[k] += len(ch[k])
-            self.timing["detect_s"] += time.perf_counter() - t1
+        self.timing["commit_s"] += time.perf_counter() - t2
         self.save_state()
         return cc.counts
 
@@ -320,7 +323,7 @@ def listen(source: str, store, detect: bool = False, batch_seconds: float = 1.0,
     detector = None
     if detect:
         from oceanguard.live_detect import LiveDetector
-        detector = LiveDetector(params, zones=zones, places=places)
+        detector = LiveDetector(params, zones=zones, places=places).warm_up()
     L = Listener(Path(store), source_name=source_name, raw_file=str(source), batch_seconds=batch_seconds, batch_size=batch_size,
                  detector=detector, dedupe_hours=dedupe_hours)
     echo(f"oceanguard listen: {L.earlier_text()}")
@@ -369,7 +372,8 @@ def listen_main(argv: list[str] | None = None) -> int:
                dedupe_hours=a.dedupe_hours)
     print(L.summary())
     tm = L.timing
-    print(f"time: {tm['commit_s']:.1f} s committing, {tm['detect_s']:.1f} s detecting, {L.received_lines} lines received", flush=True)
+    print(f"time: {tm['decode_s']:.1f} s cleaning, {tm['detect_s']:.1f} s detecting, {tm['commit_s']:.1f} s committing, "
+          f"{L.received_lines} lines received", flush=True)
     return 0
 
 # %% ../nbs/65_feed.ipynb #83de68f6
@@ -452,11 +456,21 @@ def _tag(epoch_s: int) -> bytes:
     for ch in body.encode(): cs ^= ch
     return f"\\{body}*{cs:02X}\\".encode()
 
+def _offset(lat, lon, nm, bearing_deg):
+    "The point `nm` nautical miles from (lat, lon) on `bearing_deg` (flat-earth step: fine for tens of miles)."
+    b = np.radians(bearing_deg)
+    return lat + nm / 60 * np.cos(b), lon + nm / 60 * np.sin(b) / np.cos(np.radians(lat))
+
+PLANTS = {"ais_gap": 10, "teleport": 12, "loitering": 6, "speed": 6}
+
 def planted_nmea(csv_path, out, n_vessels: int = 300, start: str = "2020-01-01T06:00:00", hours: float = 5.0,
-                 nrows: int = 1_500_000, seed: int = 0) -> pd.DataFrame:
-    "Write an NMEA file of real reports (MarineCadastre CSV) with a planted AIS gap, teleport and loitering; the plants (kind, object_id, mmsi, trigger_line)."
+                 nrows: int = 1_500_000, seed: int = 0, plants: dict | None = None) -> pd.DataFrame:
+    """Write an NMEA file of real reports (MarineCadastre CSV) with anomalies planted into real vessels (`plants`: kind -> how many,
+    default `PLANTS`); the plants: kind, object_id, mmsi, start, trigger_line (the line whose arrival makes it visible), magnitude."""
     from pyais import encode_dict
     from oceanguard.features import add_features
+    plants = dict(PLANTS if plants is None else plants)
+    if set(plants) - set(PLANTS): raise OceanguardError(f"planted_nmea: unknown plant kind(s) {sorted(set(plants) - set(PLANTS))} (one of: {', '.join(PLANTS)})")
     rng = np.random.default_rng(seed)
     df = pd.read_csv(csv_path, nrows=nrows, usecols=["MMSI", "BaseDateTime", "LAT", "LON", "SOG", "COG", "Heading"])
     df["t"] = pd.to_datetime(df["BaseDateTime"], utc=True)
@@ -464,30 +478,61 @@ def planted_nmea(csv_path, out, n_vessels: int = 300, start: str = "2020-01-01T0
     df = df[(df.t >= t0) & (df.t < t1) & df.MMSI.between(200_000_000, 799_999_999)].drop_duplicates(["MMSI", "t"])
     span = df.groupby("MMSI")["t"].agg(["min", "max", "size"])
     good = span[(span["size"] >= 20) & ((span["max"] - span["min"]) >= pd.Timedelta(hours=hours * 0.85))].index.to_numpy()
-    if len(good) < 3: raise OceanguardError(f"planted_nmea: only {len(good)} vessels report over the window in the first {nrows} rows")
+    if len(good) < sum(plants.values()) + 1:
+        raise OceanguardError(f"planted_nmea: only {len(good)} vessels report over the window in the first {nrows} rows")
     pick = np.sort(rng.choice(good, min(n_vessels, len(good)), replace=False))
     df = df[df.MMSI.isin(pick)].sort_values(["MMSI", "t"]).reset_index(drop=True)
     f = add_features(pd.DataFrame({"source": "csv", "object_id": "mmsi:" + df.MMSI.astype(str), "mmsi": df.MMSI, "timestamp": df.t,
                                    "lat": df.LAT, "lon": df.LON, "sog": df.SOG, "cog": df.COG, "heading": df.Heading,
                                    "object_type": "vessel", "raw_file": "x", "raw_line": np.arange(len(df))}))
-    far = f.groupby("mmsi")[["dist_shore_nm", "dist_port_nm"]].min()
-    order = far.sort_values("dist_shore_nm", ascending=False).index.to_numpy()
-    if far.loc[order[0], "dist_shore_nm"] < 20:
-        raise OceanguardError("planted_nmea: no vessel stays 20 nm from shore in the window (pick another window or more rows)")
-    loiter, gap = order[0], next(m for m in order[1:] if far.loc[m, "dist_port_nm"] > 10 and far.loc[m, "dist_shore_nm"] > 10)
-    jumper = next(m for m in rng.permutation(pick) if m not in (loiter, gap))
-    df["plant"] = ""
-    m = (df.MMSI == loiter).to_numpy()                           # a drift at 0.5 kn from its first position, due north
-    el = (df.loc[m, "t"] - df.loc[m, "t"].iloc[0]).dt.total_seconds().to_numpy()
-    df.loc[m, "LAT"] = df.loc[m, "LAT"].iloc[0] + 0.5 * el / 3600 / 60
-    df.loc[m, "LON"] = df.loc[m, "LON"].iloc[0]
-    df.loc[m, ["SOG", "COG"]] = [0.5, 0.0]; df.loc[m, "plant"] = "loitering"
-    j = np.flatnonzero((df.MMSI == jumper).to_numpy()); k = j[len(j) // 2]
-    df.loc[k, "LAT"] = df.loc[k, "LAT"] + (0.5 if df.loc[k, "LAT"] < 60 else -0.5); df.loc[k, "plant"] = "teleport"
-    g = df[df.MMSI == gap].iloc[-1]
-    ret = g.copy(); ret["t"] = g.t + pd.Timedelta(hours=13); ret["LAT"] = g.LAT + 20 / 60 * np.cos(np.radians(g.COG if g.COG < 360 else 0))
-    ret["plant"] = "ais_gap"
-    df = pd.concat([df, ret.to_frame().T], ignore_index=True).astype({"MMSI": "int64", "LAT": float, "LON": float, "SOG": float, "COG": float, "Heading": float})
+    df["shore_nm"] = f["dist_shore_nm"].to_numpy(); df["plant"] = ""; df["plant_id"] = -1
+    extra, rows, used, n = [], [], set(), 0
+    def vessels(kind, ok, first=False):
+        "Up to `plants[kind]` random vessels not planted yet with a report satisfying `ok` (a row mask); each one's first such report, or a random one."
+        cand = df[ok & ~df.MMSI.isin(used)]
+        one = cand.groupby("MMSI").head(1) if first else cand.groupby("MMSI").sample(1, random_state=rng)
+        return one.iloc[rng.permutation(len(one))].head(plants.get(kind, 0))
+    mid = lambda: (df.t >= t0 + pd.Timedelta(hours=hours * 0.05)) & (df.t <= t1 - pd.Timedelta(hours=hours * 0.1))
+    # ais_gap, Global Fishing Watch AIS-disabling events (Welch et al. 2022, Sci. Adv. 8:eabq2109): no position for 12 h or
+    # more, the gap beginning at least 50 nm from shore. The vessel's reports before its return are removed and one report,
+    # 12.5 to 16 h earlier at the same place, is added: the return report makes the gap visible.
+    for _, r in vessels("ais_gap", mid() & (df.shore_nm >= 50)).iterrows():
+        gap_h = rng.uniform(12.5, 16.0); used.add(r.MMSI)
+        df = df[~((df.MMSI == r.MMSI) & (df.t < r.t))]
+        pre = r.copy(); pre["t"] = r.t - pd.Timedelta(hours=gap_h); pre["plant"] = "ais_gap_before"; extra.append(pre)
+        k = df.index[(df.MMSI == r.MMSI) & (df.t == r.t)][0]; df.loc[k, ["plant", "plant_id"]] = ["ais_gap", n]
+        rows.append(("ais_gap", r.MMSI, r.t, n, f"{gap_h:.1f} h dark, {r.shore_nm:.0f} nm from shore")); n += 1
+    # teleport: one report moved 10 to 50 nm off the track in a random direction, back on the next report: at AIS's
+    # minute spacing an implied speed of hundreds of knots, far beyond the 30 kn GFW's track segmenter
+    # (gpsdio-segment) takes as the fastest plausible move between two reports.
+    for _, r in vessels("teleport", mid()).iterrows():
+        used.add(r.MMSI)
+        k = df.index[(df.MMSI == r.MMSI) & (df.t == r.t)][0]
+        d, b = rng.uniform(10, 50), rng.uniform(0, 360)
+        df.loc[k, "LAT"], df.loc[k, "LON"] = _offset(df.loc[k, "LAT"], df.loc[k, "LON"], d, b)
+        df.loc[k, ["plant", "plant_id"]] = ["teleport", n]
+        rows.append(("teleport", r.MMSI, df.loc[k, "t"], n, f"{d:.0f} nm jump")); n += 1
+    # loitering, GFW loitering events: average speed under 2 kn, on average 20 nm or more from shore. The vessel drifts at
+    # 0.3 to 1.5 kn on a fixed course from its first report at least 25 nm out to the end of its track (over 4 h).
+    loiter_ok = (df.shore_nm >= 25) & (df.t <= t0 + pd.Timedelta(hours=hours * 0.1))
+    for _, r in vessels("loitering", loiter_ok, first=True).iterrows():
+        used.add(r.MMSI)
+        m = ((df.MMSI == r.MMSI) & (df.t >= r.t)).to_numpy()
+        v, b = rng.uniform(0.3, 1.5), rng.uniform(0, 360)
+        el = (df.loc[m, "t"] - r.t).dt.total_seconds().to_numpy() / 3600
+        df.loc[m, "LAT"], df.loc[m, "LON"] = _offset(r.LAT, r.LON, v * el, b)
+        df.loc[m, ["SOG", "COG", "Heading"]] = [round(v, 1), round(b, 1), round(b)]
+        df.loc[m, "plant"] = "loitering"; k = np.flatnonzero(m)[0]; df.loc[df.index[k], "plant_id"] = n
+        rows.append(("loitering", r.MMSI, r.t, n, f"{v:.1f} kn for {el.max():.1f} h, {r.shore_nm:.0f} nm from shore")); n += 1
+    # speed: five consecutive reports with a speed over ground of 50 kn, a limit AIS cleaning commonly applies to ships
+    # (above every merchant and fishing hull's speed; ITU-R M.1371 codes up to 102.2 kn), positions unchanged.
+    for _, r in vessels("speed", mid() & (df.SOG >= 3) & (df.SOG < 30)).iterrows():
+        used.add(r.MMSI)
+        sel = df.index[(df.MMSI == r.MMSI) & (df.t >= r.t)][:5]
+        df.loc[sel, "SOG"] = 50.0; df.loc[sel, "plant"] = "speed"; df.loc[sel[0], "plant_id"] = n
+        rows.append(("speed", r.MMSI, df.loc[sel[0], "t"], n, "50 kn over 5 reports")); n += 1
+    if extra: df = pd.concat([df, pd.DataFrame(extra)], ignore_index=True)
+    df = df.astype({"MMSI": "int64", "LAT": float, "LON": float, "SOG": float, "COG": float, "Heading": float, "plant_id": "int64"})
     df = df.sort_values(["t", "MMSI"], kind="stable").reset_index(drop=True)
     lines = []
     for r in df.itertuples(index=False):
@@ -497,11 +542,7 @@ def planted_nmea(csv_path, out, n_vessels: int = 300, start: str = "2020-01-01T0
                         talker_id="AI", sentence_type="VDM", radio_channel="A")[0]
         lines.append(_tag(r.t.timestamp()) + s.encode())
     Path(out).write_bytes(b"\n".join(lines) + b"\n")
-    pl = df.index[df.plant != ""]
-    first = df.loc[pl].groupby("plant").head(1)
-    # loitering becomes visible once the drift has lasted 4 h: its first report 4 h after the drift began
-    lo = df.index[(df.plant == "loitering") & (df.t >= df.t[df.plant == "loitering"].min() + pd.Timedelta(hours=4))]
-    rows = [("ais_gap", gap, int(first.index[first.plant == "ais_gap"][0]) + 1),
-            ("teleport", jumper, int(first.index[first.plant == "teleport"][0]) + 1),
-            ("loitering", loiter, int(lo[0]) + 1 if len(lo) else -1)]
-    return pd.DataFrame(rows, columns=["kind", "mmsi", "trigger_line"]).assign(object_id=lambda d: "mmsi:" + d.mmsi.astype(str))
+    line_of = {p: i + 1 for i, p in zip(df.index, df.plant_id) if p >= 0}
+    out = pd.DataFrame(rows, columns=["kind", "mmsi", "start", "plant_id", "magnitude"])
+    return out.assign(object_id="mmsi:" + out.mmsi.astype(str), trigger_line=out.plant_id.map(line_of)).drop(columns="plant_id")
+

@@ -52,15 +52,41 @@ class LiveDetector:
         self.windows = {k: int(v * 1e9) for k, v in rule_windows(self.ps).items()}
         self.buf: pd.DataFrame | None = None          # features of the buffered reports (RULE_COLUMNS and source)
         self.last_t: dict[str, int] = {}              # object -> newest report time (ns)
-        self.open: dict[str, tuple] = {}              # anomaly_id -> (object_id, kind, start ns, end ns, score)
+        self.open: dict[str, tuple] = {}              # anomaly_id -> (object_id, kind, start ns, end ns, score, explanation)
         self.closed: OrderedDict = OrderedDict()      # recently closed ids (not reopened by a re-run that finds them again)
         self.history = None                           # static history of the buffered vessels
+        self.objects = None                           # catalogue rows of the buffered vessels (built once per vessel and per static report)
         self.timing = Counter()
 
     @property
     def n_vessels(self) -> int: return len(self.last_t)
     @property
     def n_rows(self) -> int: return 0 if self.buf is None else len(self.buf)
+
+    def warm_up(self):
+        "Load the coastline, land and port indexes the features need now, not in the first batch (seconds, once)."
+        from oceanguard.contracts import POSITIONS, conform
+        from oceanguard.features import add_features
+        t = pd.Timestamp("2020-01-01", tz="UTC")
+        two = pd.DataFrame({"source": "warm_up", "object_id": "mmsi:219000001", "mmsi": 219000001, "timestamp": [t, t + pd.Timedelta(minutes=1)],
+                            "lat": [55.0, 55.001], "lon": [11.0, 11.0], "object_type": "vessel", "raw_file": "warm_up", "raw_line": [1, 2]})
+        add_features(conform(two, POSITIONS), **self.fp)
+        return self
+
+    def _catalogue(self, ids: set, restated: set) -> pd.DataFrame:
+        "Catalogue rows of `ids`: kept from earlier batches, built only for vessels new to it or with new static reports."
+        from oceanguard.catalogue import build_catalogue, position_summary
+        have = set() if self.objects is None else set(self.objects["object_id"].astype(str))
+        stale = (ids - have) | (restated & ids)
+        if stale:
+            rows = self.buf[self.buf["object_id"].astype(str).isin(stale).to_numpy()]
+            hist = None
+            if self.history is not None and len(self.history):
+                hist = self.history[self.history["object_id"].astype(str).isin(stale).to_numpy()]
+            part = build_catalogue(None, history=hist, summary=position_summary(rows))
+            keep = None if self.objects is None else self.objects[~self.objects["object_id"].astype(str).isin(stale).to_numpy()]
+            self.objects = part if keep is None or not len(keep) else pd.concat([keep, part], ignore_index=True)
+        return self.objects[self.objects["object_id"].astype(str).isin(ids).to_numpy()].reset_index(drop=True)
 
     def _features(self, positions: pd.DataFrame) -> pd.DataFrame:
         "Features of a batch's reports, each from the vessel's report before it (the buffer's last, or the batch's)."
@@ -88,6 +114,18 @@ class LiveDetector:
             f = apply_places(f.copy(), self.places)
         return pd.DataFrame({c: f[c] for c in f.columns if c in RULE_COLUMNS or c == "source"}).reset_index(drop=True)
 
+    @staticmethod
+    def _track_starts(sel: pd.DataFrame) -> pd.DataFrame:
+        "Each vessel's earliest buffered report starts its track, as a vessel's first report does in a batch run: no step (`dt_s`, `dist_m`) from a report trimmed away."
+        if not len(sel): return sel
+        codes = pd.factorize(sel["object_id"])[0]
+        o = np.lexsort((sel["timestamp"].array.asi8, codes))
+        first = o[np.r_[True, codes[o][1:] != codes[o][:-1]]]
+        step = {}
+        for c in ("dt_s", "dist_m"):
+            v = sel[c].to_numpy(dtype=float, copy=True); v[first] = np.nan; step[c] = v
+        return sel.assign(**step)
+
     def _neighbours(self, ids: set) -> set:
         "Buffered vessels whose latest report is within `neighbour_deg` (a grid cell and its 8 neighbours) of a touched vessel's."
         last = self.buf.groupby("object_id", sort=False, observed=True)[["lat", "lon"]].last()
@@ -99,12 +137,12 @@ class LiveDetector:
 
     def update(self, positions: pd.DataFrame | None, statics: pd.DataFrame | None = None) -> dict:
         "Add a batch (cleaned positions, static reports); re-run the rules where it changed something; {'new', 'updated', 'closed'} anomalies."
-        from oceanguard.catalogue import build_catalogue, position_summary, static_history
+        from oceanguard.catalogue import static_history
         t0 = time.perf_counter()
-        touched = set()
+        touched, restated = set(), set()
         if statics is not None and len(statics):
             self.history = static_history(statics, previous=self.history)
-            touched |= set(statics["object_id"].astype(str))
+            restated = set(statics["object_id"].astype(str)); touched |= restated
         if positions is not None and len(positions):
             f = self._features(positions)
             self.buf = f if self.buf is None or not len(self.buf) else pd.concat([self.buf, f], ignore_index=True)
@@ -116,11 +154,11 @@ class LiveDetector:
         if self.buf is None or not len(self.buf) or not touched: return out
         touched &= set(self.last_t)
         ids = touched | (self._neighbours(touched) if "encounter" in self.kinds and touched else set())
-        sel = self.buf[self.buf["object_id"].astype(str).isin(ids).to_numpy()]
+        sel = self._track_starts(self.buf[self.buf["object_id"].astype(str).isin(ids).to_numpy()])
         hist = None
         if self.history is not None and len(self.history):
             hist = self.history[self.history["object_id"].astype(str).isin(ids).to_numpy()]
-        objects = build_catalogue(None, history=hist, summary=position_summary(sel))
+        objects = self._catalogue(ids, restated)
         an = detect(sel, self.params, zones=self.zones, objects=objects, kinds=self.kinds, statics=hist)
         t2 = time.perf_counter(); self.timing["rules_s"] += t2 - t1
         out = self._diff(an)
@@ -129,19 +167,20 @@ class LiveDetector:
         return out
 
     def _diff(self, an: pd.DataFrame) -> dict:
-        "New, updated and closed events, and the open set brought up to date."
+        "New, updated (a later end, another score or explanation: a jump first read as a relocation is a single bad fix once the track returns) and closed events, and the open set brought up to date."
         new, upd = [], []
         st, en = an["start"].array.asi8, an["end"].array.asi8
-        for i, (aid, o, k, s, e, sc) in enumerate(zip(an["anomaly_id"], an["object_id"].astype(str), an["kind"], st, en, an["score"].to_numpy(float))):
+        for i, (aid, o, k, s, e, sc, ex) in enumerate(zip(an["anomaly_id"], an["object_id"].astype(str), an["kind"], st, en,
+                                                          an["score"].to_numpy(float), an["explanation"])):
             old = self.open.get(aid)
             if old is None:
                 if self.closed.get(aid) == e: continue            # closed, and found again as it was
                 new.append(i)
-            elif old[3] != e or not np.isclose(old[4], sc): upd.append(i)
+            elif old[3] != e or not np.isclose(old[4], sc) or old[5] != ex: upd.append(i)
             else: continue
-            self.open[aid] = (o, k, s, e, sc)
+            self.open[aid] = (o, k, s, e, sc, ex)
             self.closed.pop(aid, None)
-        gone = [aid for aid, (o, k, s, e, sc) in self.open.items() if self.last_t.get(o, e) - e > self.windows.get(k, 0) or o not in self.last_t]
+        gone = [aid for aid, (o, k, s, e, *_) in self.open.items() if self.last_t.get(o, e) - e > self.windows.get(k, 0) or o not in self.last_t]
         closed = []
         for aid in gone:
             closed.append(aid); self.closed[aid] = self.open.pop(aid)[3]
@@ -161,7 +200,7 @@ class LiveDetector:
                 if excess <= 0: break
                 gone.add(o); excess -= int(n.get(o, 0))
         keep_from = {o: t - self.horizon_ns for o, t in self.last_t.items()}
-        for aid, (o, k, s, e, sc) in self.open.items():
+        for aid, (o, k, s, e, *_) in self.open.items():
             if o in keep_from: keep_from[o] = min(keep_from[o], s)
         for o in gone: keep_from.pop(o, None); self.last_t.pop(o, None)
         oid = self.buf["object_id"].astype(str)
@@ -170,3 +209,5 @@ class LiveDetector:
         if not keep.all(): self.buf = self.buf[keep].reset_index(drop=True)
         if gone and self.history is not None and len(self.history):
             self.history = self.history[~self.history["object_id"].astype(str).isin(gone).to_numpy()].reset_index(drop=True)
+        if gone and self.objects is not None:
+            self.objects = self.objects[~self.objects["object_id"].astype(str).isin(gone).to_numpy()].reset_index(drop=True)

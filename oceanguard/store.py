@@ -736,10 +736,12 @@ def is_store(path) -> bool:
     p = Path(path)
     return p.is_dir() and any((p / n / "_delta_log").is_dir() for n in (POSITIONS_DIR, ANOMALIES_DIR))
 
-def save_anomalies(store, anomalies: pd.DataFrame, run_id: str | None = None, now=None) -> dict:
-    "Upsert `anomalies` (ANOMALIES contract) into the store's anomalies table by `anomaly_id`, in one commit; counts inserted and updated."
+def save_anomalies(store, anomalies: pd.DataFrame, run_id: str | None = None, now=None, check: bool = True) -> dict:
+    """Upsert `anomalies` (ANOMALIES contract) into the store's anomalies table by `anomaly_id`, in one commit; counts inserted and updated.
+    `check=False` skips the contract's validation, for a caller whose rows come straight from `detect` (the live feed, each batch)."""
     s = _check_store(store, create=True)
-    a = validate(conform(anomalies, ANOMALIES), ANOMALIES, what="anomalies to store")
+    a = conform(anomalies, ANOMALIES)
+    if check: a = validate(a, ANOMALIES, what="anomalies to store")
     a = a.drop_duplicates("anomaly_id", keep="last")
     when = _utc(now if now is not None else pd.Timestamp.now(tz="UTC"))
     a = a.assign(updated_at=when, run_id=run_id or "")

@@ -63,7 +63,7 @@ CASES = ["nmea-dma-aislib-2010/stream_example.txt", "nmea-format-variants/gpsd_s
          "nmea-format-variants/libais_test_uscg.aivdm", "nmea-format-variants/libais_tagblock.nmea"]
 
 
-@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("name", [CASES[0]] + [pytest.param(c, marks=pytest.mark.slow) for c in CASES[1:]])   # each ~30 s or more: three CLIs
 def test_replay_listen_equals_ingest_and_detect(samples, tmp_path, name):
     f = samples / name
     srv, port = _replay(f, "--rate", "20000", "--max-clients", "2")     # one client for the probe above, one for listen
@@ -129,7 +129,9 @@ def test_sigterm_commits_pending_and_exits_0(samples, tmp_path):
     f = samples / "nmea-dma-aislib-2010/stream_example.txt"
     srv, port = _replay(f, "--rate", "2000", "--max-clients", "2")
     lis = _popen("listen", f"tcp://127.0.0.1:{port}", "--store", tmp_path / "S", "--batch-seconds", "30")
-    time.sleep(3)
+    while "connected to" not in (line := lis.stderr.readline()):           # its SIGTERM handler is set by then
+        assert line, "the listener ended before connecting"
+    time.sleep(1)
     lis.send_signal(signal.SIGTERM)
     out, err = lis.communicate(timeout=60)
     srv.kill(); srv.wait(10)
@@ -161,7 +163,8 @@ def test_udp_and_stdin_sources(samples, tmp_path):
     assert r.returncode == 0 and "3 = 3 + 0 + 0 + 0" in r.stdout, r.stdout + r.stderr
     port = _free_port()
     p = _popen("listen", f"udp://:{port}", "--store", tmp_path / "U", "--idle-timeout", "3")
-    time.sleep(1.5)
+    while "listening on udp://" not in (line := p.stderr.readline()):        # datagrams sent before the bind are lost
+        assert line, "the listener ended before binding its UDP port"
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         for line in f.read_bytes().splitlines(): s.sendto(line + b"\r\n", ("127.0.0.1", port))
     out, err = p.communicate(timeout=60)
