@@ -35,6 +35,9 @@ COMMANDS = {
     "listen": ("oceanguard.feed:listen_main", "listen to a live NMEA feed (TCP, UDP, stdin, a growing file), commit it in batches, detect incrementally"),
     "replay": ("oceanguard.feed:replay_main", "serve a recorded NMEA file as a live TCP feed"),
     "export": ("oceanguard.exports:export_main", "export positions, tracks or anomalies as GeoJSON, MF-JSON, KML, CSV or Parquet"),
+    "telemetry": ("oceanguard.telemetry:telemetry_main", "summarise usage: runs, errors, p50/p95 duration by operation, actor and day"),
+    "drift": ("oceanguard.drift:drift_main", "compare incoming data with a model's training data; say whether to retrain"),
+    "governance": ("oceanguard.governance:governance_main", "write the governance page: models, drift, alarm rates, labels, usage, records"),
 }
 
 ROUTES = {("detect", "dask"): "oceanguard.scale:detect_cluster_main"}   # an option that sends a command to another module
@@ -58,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         return 141
 
 def _main(argv: list[str] | None = None) -> int:
+    "Run one command; every command run leaves an operation record (`oceanguard.telemetry`)."
+    import time
+    from oceanguard.telemetry import record_cli
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(_usage()); return 0
@@ -65,15 +71,27 @@ def _main(argv: list[str] | None = None) -> int:
     if cmd not in COMMANDS:
         print(f"oceanguard: error: unknown command {cmd!r} (one of: {', '.join(COMMANDS)})", file=sys.stderr)
         return 2
+    t0, rc, error = time.perf_counter(), None, None
     try:
         a = PARSERS[cmd]().parse_args(rest) if cmd in PARSERS else None   # --help and argument errors before the heavy imports
         target = COMMANDS[cmd][0]
         if getattr(a, "dask", None): target = ROUTES.get((cmd, "dask"), target)
         mod, fn = target.split(":")
-        return int(getattr(importlib.import_module(mod), fn)(rest) or 0)
+        rc = int(getattr(importlib.import_module(mod), fn)(rest) or 0)
+        return rc
     except OceanguardError as e:
+        rc, error = 2, e
         print(f"oceanguard: error: {e}", file=sys.stderr); return 2
     except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
+        rc, error = 2, f"{e.strerror or e}: {e.filename}"
         print(f"oceanguard: error: {e.strerror or e}: {e.filename}", file=sys.stderr); return 2
     except KeyboardInterrupt:
+        rc, error = 130, "interrupted"
         print("oceanguard: interrupted", file=sys.stderr); return 130
+    except SystemExit as e:                  # --help (not an operation) or a command's own exit
+        if e.code not in (0, None): rc = e.code if isinstance(e.code, int) else 1
+        raise
+    except Exception as e:                   # a bug: recorded, then the traceback as usual
+        rc, error = 1, e; raise
+    finally:
+        if rc is not None: record_cli(cmd, rest, rc, error, time.perf_counter() - t0)

@@ -10,7 +10,8 @@ from .core import ArgumentParser
 # %% auto #0
 __all__ = ['RULE_KINDS', 'PARSERS', 'detect_parser', 'anomalies_parser', 'add_pseudonymise', 'synthesize_parser', 'inject_parser',
            'labels_parser', 'train_parser', 'models_parser', 'evaluate_parser', 'report_parser', 'summary_parser',
-           'records_parser', 'listen_parser', 'replay_parser', 'export_parser', 'fetch_parser']
+           'records_parser', 'listen_parser', 'replay_parser', 'export_parser', 'fetch_parser', 'telemetry_parser',
+           'drift_parser', 'governance_parser']
 
 # %% ../nbs/00a_commands.ipynb #3fae471f
 RULE_KINDS = ("ais_gap", "teleport", "speed", "drift", "loitering", "identity", "encounter", "zone_entry")
@@ -222,3 +223,44 @@ def fetch_parser() -> ArgumentParser:
     return ap
 
 PARSERS["fetch"] = fetch_parser
+
+# %% ../nbs/00a_commands.ipynb #b292fee8
+def telemetry_parser() -> ArgumentParser:
+    "`oceanguard telemetry [WHERE] [--since T] [--operation OP] [--format table|json]`."
+    ap = ArgumentParser(prog="oceanguard telemetry", description="Summarise the operation records: runs, error rate, p50/p95 duration by operation and actor, and by day.")
+    ap.add_argument("where", nargs="?", default=None, metavar="WHERE",
+                    help="a store (its _telemetry/) or a telemetry folder (default: $OCEANGUARD_TELEMETRY or ./.oceanguard/telemetry)")
+    ap.add_argument("--since", help="only records from this time: ISO 8601, or a look-back like 7d, 24h, 30m")
+    ap.add_argument("--operation", help="only this operation, or those starting with it (cli:, stage:, api:, feed:)")
+    ap.add_argument("--format", choices=["table", "json"], default="table")
+    return ap
+
+def drift_parser() -> ArgumentParser:
+    "`oceanguard drift INPUT --model VERSION_OR_DIR [--out DIR] [--reference INPUT] [...]`."
+    ap = ArgumentParser(prog="oceanguard drift", description="Compare incoming positions with a model's training data (PSI, KS), its coverage, "
+                        "its alarm rate and the data quality; write drift.html and drift.json with retrain_recommended.")
+    ap.add_argument("input", metavar="INPUT", help="positions: a store folder (its anomalies and quarantine count too), Parquet or any reader format")
+    ap.add_argument("--model", required=True, metavar="VERSION_OR_DIR", help="a model folder, <root>/latest, or a version in --models")
+    ap.add_argument("--models", default="models", help="registry folder for a version given to --model (default: models)")
+    ap.add_argument("--reference", metavar="INPUT", help="the training data, for a model saved without reference.json (older models)")
+    ap.add_argument("--out", default="drift", help="folder for drift.html and drift.json (default: drift)")
+    ap.add_argument("--bbox", help="W,S,E,N: only positions in this area")
+    ap.add_argument("--start", help="only positions at or after this time (ISO 8601)")
+    ap.add_argument("--end", help="only positions before this time (ISO 8601)")
+    return ap
+
+def governance_parser() -> ArgumentParser:
+    "`oceanguard governance STORE [--models DIR] [--labels DIR] [--drift DIR ...] [--out governance.html]`."
+    ap = ArgumentParser(prog="oceanguard governance", description="Write the governance page (standalone HTML, offline): models, drift, "
+                        "alarm rates, labels and verdicts, usage and the prediction records.")
+    ap.add_argument("store", metavar="STORE", help="the position store")
+    ap.add_argument("--models", default="models", help="model registry folder (default: models)")
+    ap.add_argument("--labels", help="label store folder")
+    ap.add_argument("--drift", action="append", default=[], metavar="DIR", help="folder or drift.json to search for drift summaries (repeatable; the store is searched too)")
+    ap.add_argument("--telemetry", help="telemetry folder besides the store's _telemetry/")
+    ap.add_argument("--out", default="governance.html", help="HTML file to write (default: governance.html)")
+    return ap
+
+PARSERS["telemetry"] = telemetry_parser
+PARSERS["drift"] = drift_parser
+PARSERS["governance"] = governance_parser

@@ -22,9 +22,10 @@ from .lstm import ModelParams, RouteMap, TrackModel, TrackNet, Vocab, N_COURSE, 
 from .normalcy import CellGrid, Coverage, PatternOfLife, Thresholds
 
 # %% auto #0
-__all__ = ['MODEL_FORMAT', 'REQUIRED_COLUMNS', 'OUTPUT_MEANING', 'model_version', 'lineage', 'training_area', 'area_share',
-           'model_card', 'save_model', 'headline_metrics', 'list_models', 'NoModelCoverage', 'select_model',
-           'resolve_model', 'check_card', 'load_model', 'update_card_metrics', 'models_main', 'model_anomalies']
+__all__ = ['MODEL_FORMAT', 'REQUIRED_COLUMNS', 'OUTPUT_MEANING', 'REFERENCE_FILE', 'FEATURE_EDGES', 'QUANTILES', 'model_version',
+           'lineage', 'training_area', 'area_share', 'model_card', 'drift_features', 'feature_reference', 'save_model',
+           'headline_metrics', 'list_models', 'NoModelCoverage', 'select_model', 'resolve_model', 'check_card',
+           'load_model', 'update_card_metrics', 'models_main', 'model_anomalies']
 
 # %% ../../nbs/34_registry.ipynb #8d74ced7
 MODEL_FORMAT = 2
@@ -138,9 +139,58 @@ def model_card(model: TrackModel, data_hash: str, n_positions: int = 0, n_window
         "metrics": metrics or {},
     }
 
+# %% ../../nbs/34_registry.ipynb #7a21fd95
+REFERENCE_FILE = "reference.json"
+FEATURE_EDGES = {
+    "sog": [0, 0.5, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 18, 20, 25, 30, 50, 103],   # kn (102.3: AIS' top value)
+    "cog": list(range(0, 361, 15)),                                                             # deg, 15 deg sectors
+    "report_interval_s": [0, 2, 5, 8, 11, 15, 20, 30, 45, 60, 90, 120, 180, 240, 300, 450, 600, 900],  # s, within a track (<= 15 min)
+}
+"Fixed bin edges of the drift features (values beyond the ends count in the end bins); latitude and longitude get 20 bins over the training box."
+QUANTILES = [round(q / 100, 2) for q in range(101)]
+
+def drift_features(positions: pd.DataFrame) -> dict:
+    """The features drift is measured on, as arrays: `sog`, `cog` (reports that have them), `report_interval_s` (time since the
+    object's previous report, up to 15 min: longer is a gap, not a rate), `lat`, `lon`."""
+    out = {}
+    for c in ("sog", "cog"):
+        if c in positions.columns:
+            v = pd.to_numeric(positions[c], errors="coerce").to_numpy(float)
+            out[c] = v[np.isfinite(v)]
+    if {"object_id", "timestamp"} <= set(positions.columns) and len(positions):
+        t = pd.to_datetime(positions["timestamp"], utc=True).astype("int64").to_numpy() / 1e9
+        o = positions["object_id"].astype(str).to_numpy()
+        i = np.lexsort((t, o))
+        dt, same = np.diff(t[i]), o[i][1:] == o[i][:-1]
+        out["report_interval_s"] = dt[same & (dt > 0) & (dt <= 900)]
+    for c in ("lat", "lon"): out[c] = positions[c].to_numpy(float)[np.isfinite(positions[c].to_numpy(float))]
+    return out
+
+def _histogram(v: np.ndarray, edges) -> list[int]:
+    e = np.asarray(edges, float)
+    return np.histogram(np.clip(v, e[0], e[-1]), e)[0].astype(int).tolist()
+
+def feature_reference(positions: pd.DataFrame, statics: pd.DataFrame | None = None, quarantine: dict | None = None) -> dict:
+    """What drift compares against, small enough to keep beside the model (`reference.json`): per feature the fixed bin
+    edges, the counts in them, 101 quantiles and n; the ship-type mix (by vessel, from `statics`) and the quarantine
+    reasons' counts when known."""
+    f = drift_features(positions)
+    edges = dict(FEATURE_EDGES)
+    for c, lo, hi in (("lat", -90, 90), ("lon", -180, 180)):
+        a, b = (float(f[c].min()), float(f[c].max())) if len(f[c]) else (lo, hi)
+        edges[c] = sorted({lo, *np.round(np.linspace(a, b + 1e-9, 21), 6).tolist(), hi})
+    feats = {c: {"edges": edges[c], "counts": _histogram(v, edges[c]), "n": int(len(v)),
+                 "quantiles": np.quantile(v, QUANTILES).round(6).tolist() if len(v) else []} for c, v in f.items()}
+    out = {"format": 1, "n_positions": int(len(positions)), "features": feats}
+    if statics is not None and len(statics) and "ship_type" in statics.columns:
+        st = statics.dropna(subset=["ship_type"]).drop_duplicates("object_id", keep="last")
+        out["ship_type"] = {str(k): int(v) for k, v in (st["ship_type"].astype(int) // 10).value_counts().sort_index().items()}
+    if quarantine is not None: out["quarantine"] = {"positions": int(len(positions)), "reasons": {str(k): int(v) for k, v in quarantine.items()}}
+    return out
+
 # %% ../../nbs/34_registry.ipynb #7e0abaef
 def save_model(model: TrackModel, root="models", card: dict | None = None) -> Path:
-    "Write `model.pt`, `arrays.npz` and `card.json` into `<root>/<name>-<version>/`; returns that folder."
+    "Write `model.pt`, `arrays.npz`, `card.json` (and `reference.json` when the model has one) into `<root>/<name>-<version>/`; returns that folder."
     card = dict(card or model.card)
     if not card: raise OceanguardError("model has no card: build one with model_card() before saving")
     card["thresholds"] = {"motion": model.motion_thresholds.to_dict() if model.motion_thresholds is not None else None,
@@ -152,6 +202,7 @@ def save_model(model: TrackModel, root="models", card: dict | None = None) -> Pa
              **{f"route_{k}": v for k, v in model.routes.to_arrays().items()},
              **({f"pol_{k}": v for k, v in model.places.to_arrays().items()} if model.places is not None else {}))
     (d/"card.json").write_text(json.dumps(card, indent=2, default=str))
+    if getattr(model, "reference", None): (d/REFERENCE_FILE).write_text(json.dumps(model.reference))   # for oceanguard drift
     model.card = card
     return d
 

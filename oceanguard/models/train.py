@@ -15,7 +15,7 @@ from ..core import OceanguardError, check_file, frame_hash, load_params
 from .normalcy import Coverage, PatternOfLife, calibrate_per_cell, step_events
 from .lstm import (ModelParams, RouteMap, TrackModel, Vocab, encode, fit_net, model_params, model_steps, step_nll, windows, _smooth)
 from ..evaluate import vessel_hours
-from .registry import REQUIRED_COLUMNS, model_card, model_version, save_model
+from .registry import REQUIRED_COLUMNS, feature_reference, model_card, model_version, save_model
 
 # %% auto #0
 __all__ = ['REAL_NORMAL_SAMPLES', 'normal_traffic', 'holdout_vessels', 'calibrate_to_budget', 'calibrate', 'train_model',
@@ -131,6 +131,7 @@ def _train_model(positions, params, log, sources, paths, bar) -> tuple[TrackMode
                "n_train_vessels": int(fit["object_id"].nunique()), "n_holdout_vessels": int(cal["object_id"].nunique()),
                "coverage_cells": int(len(coverage.cells)), **costs}
     src = sources or (sorted(positions["source"].astype(str).unique()) if "source" in positions.columns else [])
+    model.reference = feature_reference(positions)                    # reference.json: what drift compares with
     model.card = model_card(model, data_hash, len(positions), len(T), metrics=dict(summary), sources=src, paths=paths)
     return model, summary
 
