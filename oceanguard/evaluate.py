@@ -17,7 +17,7 @@ from .labels import LabelStore, anomaly_verdicts, current_labels
 
 # %% auto #0
 __all__ = ['KIND_ALIASES', 'match_events', 'event_metrics', 'vessel_hours', 'false_alarms_per_1000h', 'wilson', 'event_labels',
-           'investigator_precision', 'read_frame', 'read_labels', 'read_detections', 'evaluate_main']
+           'investigator_precision', 'read_frame', 'read_labels', 'evaluate_main']
 
 # %% ../nbs/45_evaluate.ipynb #f42be28e
 KIND_ALIASES = {"unusual_motion": "route_deviation"}
@@ -144,13 +144,6 @@ def read_labels(path) -> pd.DataFrame:
         df = current_labels(df)
     return df
 
-def read_detections(path) -> pd.DataFrame:
-    "Detected anomalies from a file (Parquet, CSV, JSON lines) or a store / anomalies folder (as `oceanguard detect` writes them)."
-    if Path(path).is_dir():
-        from oceanguard.detect import read_anomalies
-        return read_anomalies(path)
-    return read_frame(path, "anomalies")
-
 def _nan_none(x):
     "JSON-safe copy: NaN becomes null."
     if isinstance(x, dict): return {k: _nan_none(v) for k, v in x.items()}
@@ -160,7 +153,7 @@ def _nan_none(x):
 
 def evaluate_main(argv: list[str] | None = None) -> int:
     """CLI: `oceanguard evaluate --anomalies F --labels F --out metrics.json [--clean-anomalies F --clean-positions F] [--tolerance 5min]`.
-    `--anomalies` may be a store, `--labels` a label store folder; verdicts in the labels give `investigator` precision."""
+    `--labels` may be a label store folder; verdicts in the labels give `investigator` precision."""
     from oceanguard.commands import evaluate_parser
     a = evaluate_parser().parse_args(argv)
     try: pd.Timedelta(a.tolerance)
@@ -168,7 +161,7 @@ def evaluate_main(argv: list[str] | None = None) -> int:
     if bool(a.clean_anomalies) != bool(a.clean_positions): raise OceanguardError("--clean-anomalies and --clean-positions go together")
     from tqdm.auto import tqdm
     with tqdm(total=2 + bool(a.clean_anomalies), desc="evaluate", unit=" step", file=sys.stderr, disable=None, leave=False) as bar:
-        bar.set_postfix_str("reading"); an, labs = read_detections(a.anomalies), read_labels(a.labels); bar.update()
+        bar.set_postfix_str("reading"); an, labs = read_frame(a.anomalies, "anomalies"), read_labels(a.labels); bar.update()
         bar.set_postfix_str("matching events"); m = event_metrics(an, event_labels(labs), a.tolerance)
         m["investigator"] = investigator_precision(an, labs); bar.update()
         if a.clean_anomalies:
