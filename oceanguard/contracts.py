@@ -18,10 +18,11 @@ from pandera.errors import SchemaError, SchemaErrors
 from .core import OceanguardError
 
 # %% auto #0
-__all__ = ['UTC_NS', 'STRING', 'INT', 'FLOAT', 'OBJECT_TYPES', 'SEVERITIES', 'LABEL_SOURCES', 'AIS_CLASSES', 'KINDS', 'MMSI_MAX',
-           'POSITIONS', 'STATICS', 'OBJECTS', 'QUARANTINE', 'FEATURES', 'ANOMALIES', 'LABELS', 'PREDICTIONS', 'SCHEMAS',
-           'Reason', 'empty', 'empty_positions', 'empty_statics', 'empty_objects', 'empty_quarantine', 'empty_features',
-           'empty_anomalies', 'empty_labels', 'empty_predictions', 'conform', 'validate']
+__all__ = ['UTC_NS', 'STRING', 'INT', 'FLOAT', 'OBJECT_TYPES', 'SEVERITIES', 'LABEL_SOURCES', 'VERDICTS', 'AIS_CLASSES', 'KINDS',
+           'MMSI_MAX', 'POSITIONS', 'STATICS', 'OBJECTS', 'QUARANTINE', 'FEATURES', 'ANOMALIES', 'LABELS',
+           'PREDICTIONS', 'SCHEMAS', 'Reason', 'empty', 'empty_positions', 'empty_statics', 'empty_objects',
+           'empty_quarantine', 'empty_features', 'empty_anomalies', 'empty_labels', 'empty_predictions', 'conform',
+           'validate']
 
 # %% ../nbs/01_contracts.ipynb #6e3926eb
 UTC_NS = pd.DatetimeTZDtype("ns", "UTC")  # every timestamp column
@@ -32,6 +33,7 @@ FLOAT = "float64"                         # numbers; missing is NaN
 OBJECT_TYPES = ("vessel", "structure", "unidentified")
 SEVERITIES = ("low", "medium", "high")
 LABEL_SOURCES = ("injected", "investigator", "third-party")
+VERDICTS = ("confirmed", "false_alarm", "unsure")   # an investigator's word on one detected anomaly
 AIS_CLASSES = ("A", "B")
 KINDS = ("ais_gap", "teleport", "speed", "drift", "loitering", "encounter", "zone_entry", "identity",
          "route_deviation",   # sails where normal traffic does not go (rules and models)
@@ -241,6 +243,9 @@ LABELS = _schema("labels", {
     "magnitude": _col(FLOAT),      # the injected size in `unit` (gap hours, jump nm, ...); NaN for verdicts
     "unit": _col(STRING),
     "related_id": _col(STRING),    # the other object of an encounter or identity clone
+    "anomaly_id": _col(STRING),    # verdicts: the detected anomaly judged (its id in the anomalies table/report)
+    "verdict": _col(STRING, pa.Check.isin(VERDICTS)),   # verdicts: confirmed, false_alarm or unsure; empty for event labels
+    "created_at": _col(UTC_NS),    # verdicts: when the investigator gave it
 }, checks=[pa.Check(_end_after_start, name="end_not_before_start", ignore_na=False)])
 
 # %% ../nbs/01_contracts.ipynb #4c275fe4

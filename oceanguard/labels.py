@@ -5,44 +5,93 @@
 # %% ../nbs/31_labels.ipynb #cf08542d
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .core import OceanguardError, check_file, stable_hash
-from .contracts import LABELS, LABEL_SOURCES, conform, validate, empty_labels
+from .contracts import LABELS, LABEL_SOURCES, VERDICTS, conform, validate, empty_labels
 
 # %% auto #0
-__all__ = ['GFW_LAYOUTS', 'GFW_KINDS', 'label_ids', 'make_labels', 'LabelStore', 'gfw_layout', 'import_gfw_events',
-           'import_labels_csv', 'labels_main']
+__all__ = ['GFW_LAYOUTS', 'GFW_KINDS', 'VERDICT_FIELDS', 'label_ids', 'make_labels', 'normalise_verdict', 'verdict_labels',
+           'current_labels', 'anomaly_verdicts', 'LabelStore', 'gfw_layout', 'import_gfw_events', 'import_labels_csv',
+           'read_verdicts', 'is_verdicts_file', 'labels_main']
 
 # %% ../nbs/31_labels.ipynb #b5ea2ddf
+def _iso(s: pd.Series) -> pd.Series:
+    return pd.to_datetime(s, utc=True).dt.strftime("%Y-%m-%dT%H:%M:%S.%f").fillna("")
+
 def label_ids(df: pd.DataFrame) -> pd.Series:
-    "Stable `label_id` per row: hash of `object_id`, `kind`, `start`, `end` (UTC ISO) and `source`."
-    st = pd.to_datetime(df["start"], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
-    en = pd.to_datetime(df["end"], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
-    keys = df["object_id"].astype(str) + "\x1f" + df["kind"].astype(str) + "\x1f" + st + "\x1f" + en + "\x1f" + df["source"].astype(str)
+    """Stable `label_id` per row: hash of `object_id`, `kind`, `start`, `end` (UTC ISO) and `source`; a verdict also hashes
+    its `anomaly_id`, `verdict`, `author` and `created_at`, so a changed verdict is a new label, the same one re-imported is not."""
+    keys = (df["object_id"].astype(str) + "\x1f" + df["kind"].astype(str) + "\x1f" + _iso(df["start"]) + "\x1f" + _iso(df["end"])
+            + "\x1f" + df["source"].astype(str))
+    if "verdict" in df and df["verdict"].notna().any():
+        v = df["verdict"].notna().to_numpy()
+        ext = ("\x1f" + df["anomaly_id"].astype("string").fillna("") + "\x1f" + df["verdict"].astype("string").fillna("") + "\x1f"
+               + df["author"].astype("string").fillna("") + "\x1f" + _iso(df["created_at"])).astype(str)
+        keys = keys.where(~v, keys + ext)
     return pd.Series([stable_hash(k) for k in keys], index=df.index, dtype="string")
 
 def make_labels(df: pd.DataFrame) -> pd.DataFrame:
-    "Labels in the **labels** contract from a frame with `object_id, kind, start, end, source` (+ `author`, `note`); ids filled in."
+    "Labels in the **labels** contract from a frame with `object_id, kind, start, end, source` (+ `author`, `note`, verdict columns); ids filled in."
     out = conform(df.assign(label_id="") if "label_id" not in df else df, LABELS)
     out["label_id"] = label_ids(out)
     return validate(out, LABELS)
 
+# %% ../nbs/31_labels.ipynb #fda3c998
+def normalise_verdict(v) -> str | None:
+    "`confirmed`, `false_alarm` or `unsure` from how people write them (`False alarm`, `false-alarm`); None if it is none of them."
+    if v is None or v is pd.NA or (isinstance(v, float) and v != v): return None
+    w = str(v).strip().lower().replace("-", "_").replace(" ", "_")
+    return w if w in VERDICTS else None
+
+def verdict_labels(anomalies: pd.DataFrame, verdict: str, author: str | None = None, note: str | None = None,
+                   created_at=None, source: str = "investigator") -> pd.DataFrame:
+    "Verdict labels on `anomalies` (rows with `anomaly_id, object_id, kind, start, end`): one per anomaly, ids filled in."
+    v = normalise_verdict(verdict)
+    if v is None: raise OceanguardError(f"verdict must be one of {', '.join(VERDICTS)} (got {verdict!r})")
+    if missing := [c for c in ("anomaly_id", "object_id", "kind", "start", "end") if c not in anomalies]:
+        raise OceanguardError(f"anomalies for a verdict lack column(s) {', '.join(missing)}")
+    at = pd.Timestamp.now(tz="UTC") if created_at is None else pd.Timestamp(created_at)
+    at = at.tz_localize("UTC") if at.tzinfo is None else at.tz_convert("UTC")
+    df = anomalies[["anomaly_id", "object_id", "kind", "start", "end"]].assign(verdict=v, author=author, note=note, created_at=at, source=source)
+    return make_labels(df)
+
+def current_labels(labels: pd.DataFrame) -> pd.DataFrame:
+    "Labels as read: event labels as they are; of the verdicts one author gave on one anomaly, only the latest (`created_at`)."
+    v = labels["verdict"].notna() if "verdict" in labels else pd.Series(False, index=labels.index)
+    if not v.any(): return labels
+    vd = labels[v].assign(_who=labels.loc[v, "author"].astype("string").fillna(""))
+    vd = vd.sort_values("created_at", kind="stable", na_position="first")
+    keep = vd.drop_duplicates(["anomaly_id", "_who"], keep="last").index
+    return labels[~v | labels.index.isin(keep)]
+
+def anomaly_verdicts(labels: pd.DataFrame) -> pd.DataFrame:
+    "One verdict label per judged anomaly: the latest of any author (after `current_labels`), with `n_verdicts` (authors) beside it."
+    cur = current_labels(labels)
+    vd = cur[cur["verdict"].notna()] if "verdict" in cur else cur.iloc[:0]
+    n = vd.groupby("anomaly_id").size().rename("n_verdicts")
+    last = vd.sort_values("created_at", kind="stable", na_position="first").drop_duplicates("anomaly_id", keep="last")
+    return last.join(n, on="anomaly_id").reset_index(drop=True)
+
 # %% ../nbs/31_labels.ipynb #a5e60e66
 class LabelStore:
-    "Labels in `<path>/labels.parquet`; `add` deduplicates by `label_id`, `load` filters by kind, object and source."
+    """Labels in `<path>/labels.parquet`. `add` is the one way to write (any label, verdicts included: see `verdict_labels`
+    for their columns); it deduplicates by `label_id` and never rewrites a row. `load` filters by kind, object and source
+    and reads verdicts as `current_labels` does (only each author's latest per anomaly) unless `history`."""
     def __init__(self, path):
         self.path = Path(path)
         if self.path.exists() and not self.path.is_dir(): raise OceanguardError(f"label store must be a folder: {self.path}")
         self.file = self.path / "labels.parquet"
 
-    def load(self, kind=None, object_id=None, source=None) -> pd.DataFrame:
-        "All labels, or those of `kind`/`object_id`/`source` (each a value or a list)."
+    def load(self, kind=None, object_id=None, source=None, history: bool = False) -> pd.DataFrame:
+        "All labels, or those of `kind`/`object_id`/`source` (each a value or a list); superseded verdicts too with `history`."
         if not self.file.exists(): return empty_labels()
         df = conform(pd.read_parquet(self.file), LABELS)
+        if not history: df = current_labels(df)
         for col, val in (("kind", kind), ("object_id", object_id), ("source", source)):
             if val is not None: df = df[df[col].isin([val] if isinstance(val, str) else list(val))]
         return df.reset_index(drop=True)
@@ -50,7 +99,7 @@ class LabelStore:
     def add(self, df: pd.DataFrame) -> int:
         "Add labels (ids computed if missing); returns how many were new."
         new = make_labels(df)
-        old = self.load()
+        old = self.load(history=True)
         fresh = new[~new.label_id.isin(old.label_id)].drop_duplicates("label_id")
         if len(fresh):
             self.path.mkdir(parents=True, exist_ok=True)
@@ -114,6 +163,7 @@ def import_labels_csv(path, source: str = "investigator", author: str | None = N
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise OceanguardError(f"labels file {p} is not a readable CSV: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
     raw.columns = [c.strip().lower() for c in raw.columns]
+    if {"anomaly_id", "verdict"} <= set(raw.columns): return _verdict_rows(raw, p, "csv", source, author)
     layout = gfw_layout(list(raw.columns), p)
     if layout: return import_gfw_events(raw, p, layout, author)
     if "object_id" not in raw and "mmsi" in raw: raw["object_id"] = "mmsi:" + raw["mmsi"].str.strip()
@@ -135,6 +185,58 @@ def import_labels_csv(path, source: str = "investigator", author: str | None = N
                                "raw": raw[bad].astype(str).agg(",".join, axis=1).to_numpy() if bad.any() else []})
     return make_labels(df[~bad]), quarantine
 
+# %% ../nbs/31_labels.ipynb #cf094ab0
+VERDICT_FIELDS = ("anomaly_id", "object_id", "kind", "start", "end", "verdict", "author", "note", "created_at", "report_title")
+"The fields of one exported verdict (JSON keys or CSV columns); the first six are required."
+_LAYOUT_HELP = ('expected the report\'s export: JSON {"format": "oceanguard-verdicts", "verdicts": [...]} or CSV with columns '
+                + ", ".join(VERDICT_FIELDS))
+
+def _verdict_rows(raw: pd.DataFrame, p: Path, fmt: str, source: str, author: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    "Verdict labels from exported verdicts `raw` (text cells): `(labels, rejected)`, every row in one of the two."
+    if missing := [c for c in VERDICT_FIELDS[:6] if c not in raw]:
+        raise OceanguardError(f"verdicts file {p} lacks field(s) {', '.join(missing)}; {_LAYOUT_HELP}")
+    col = lambda c: raw[c].fillna("").astype(str).str.strip() if c in raw else pd.Series("", index=raw.index)
+    t = lambda c: pd.to_datetime(col(c).replace("", None), utc=True, errors="coerce", format="mixed")
+    verdict = col("verdict").map(normalise_verdict)
+    who = col("author").where(col("author") != "", author or None)
+    df = pd.DataFrame({"anomaly_id": col("anomaly_id"), "object_id": col("object_id"), "kind": col("kind").str.lower(),
+                       "start": t("start"), "end": t("end"), "verdict": verdict, "author": who,
+                       "note": col("note").replace("", None), "created_at": t("created_at"), "source": source})
+    reason = np.select([df.anomaly_id.eq("") | df.object_id.eq("") | df.kind.eq(""), df.verdict.isna(),
+                        ~df.kind.str.match(r"^[a-z][a-z0-9_]*$"),
+                        df.start.isna() | df.end.isna() | (df.created_at.isna() & col("created_at").ne("")), df.end < df.start],
+                       ["missing_value", "bad_verdict", "bad_kind", "bad_time", "end_before_start"], "")
+    bad = reason != ""
+    line = np.arange(2, len(raw) + 2) if fmt == "csv" else np.arange(1, len(raw) + 1)   # CSV: file line; JSON: entry number
+    rejected = pd.DataFrame({"source": source, "raw_file": p.name, "raw_line": line[bad], "reason": reason[bad],
+                             "detail": [f"anomaly_id={a!r} verdict={v!r} start={s!r} end={e!r}" for a, v, s, e in
+                                        zip(col("anomaly_id")[bad], col("verdict")[bad], col("start")[bad], col("end")[bad])],
+                             "raw": raw[bad].fillna("").astype(str).agg(",".join, axis=1).to_numpy() if bad.any() else []})
+    return make_labels(df[~bad]), rejected
+
+def read_verdicts(path, source: str = "investigator", author: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    "Verdicts exported by the report (`.json`, or CSV with the same columns) as labels: `(labels, rejected)`."
+    p = check_file(path, "verdicts file")
+    if p.suffix.lower() != ".json": return import_labels_csv(p, source=source, author=author)
+    try: doc = json.loads(p.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as e: raise OceanguardError(f"verdicts file {p} is not readable JSON: {str(e).splitlines()[0]}") from None
+    rows = doc.get("verdicts") if isinstance(doc, dict) else doc
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows) or (isinstance(doc, dict) and doc.get("format", "oceanguard-verdicts") != "oceanguard-verdicts"):
+        raise OceanguardError(f"verdicts file {p} is JSON of an unknown layout; {_LAYOUT_HELP}")
+    title = doc.get("report_title") if isinstance(doc, dict) else None
+    keys = {k for r in rows for k in r} if rows else set(VERDICT_FIELDS)
+    raw = pd.DataFrame(rows, columns=[*[c for c in VERDICT_FIELDS if c in keys], *sorted(keys - set(VERDICT_FIELDS))], dtype=object)
+    if title is not None: raw["report_title"] = raw["report_title"].fillna(title) if "report_title" in raw else title
+    return _verdict_rows(raw, p, "json", source, author)
+
+def is_verdicts_file(path) -> bool:
+    "True for the report's verdicts export: a `.json` file, or a CSV whose header has `anomaly_id` and `verdict`."
+    p = Path(path)
+    if p.suffix.lower() == ".json": return True
+    try: head = p.open(encoding="utf-8", errors="replace").readline()
+    except OSError: return False
+    return {"anomaly_id", "verdict"} <= {c.strip().lower() for c in head.split(",")}
+
 # %% ../nbs/31_labels.ipynb #1c237e60
 def labels_main(argv: list[str] | None = None) -> int:
     "`oceanguard labels import|list`."
@@ -142,14 +244,19 @@ def labels_main(argv: list[str] | None = None) -> int:
     a = labels_parser().parse_args(argv)
     store = LabelStore(a.store)
     if a.cmd == "import":
-        labs, q = import_labels_csv(a.file, source=a.source, author=a.author)
+        verdicts = is_verdicts_file(a.file)
+        labs, q = (read_verdicts if verdicts else import_labels_csv)(a.file, source=a.source, author=a.author)
         n = store.add(labs)
         if len(q):
             store.path.mkdir(parents=True, exist_ok=True)
             qf = store.path / "quarantine.csv"
             q.to_csv(qf, mode="a", header=not qf.exists(), index=False)
+        why = f" ({', '.join(f'{k}: {v}' for k, v in q.reason.value_counts().items())})" if len(q) else ""
+        if verdicts:
+            print(f"read {len(labs) + len(q)} verdict(s): {n} imported, {len(labs) - n} already present, {len(q)} rejected{why} -> {store.file}")
+            return 0
         third = " third-party (Global Fishing Watch)" if len(labs) and (labs.source == "third-party").all() and a.source != "third-party" else ""
-        print(f"imported {n} new{third} label(s) of {len(labs)} read; {len(q)} row(s) quarantined" + (f" ({', '.join(f'{k}: {v}' for k, v in q.reason.value_counts().items())})" if len(q) else ""))
+        print(f"imported {n} new{third} label(s) of {len(labs)} read; {len(q)} row(s) quarantined{why}")
     else:
         df = store.load(kind=a.kind, object_id=a.object_id, source=a.source)
         print(df.to_string(index=False) if len(df) else "no labels")

@@ -18,12 +18,12 @@ import folium
 import numpy as np
 import pandas as pd
 
-from .core import OceanguardError, resource_path, load_params
+from .core import OceanguardError, resource_path, load_params, stable_hash
 from .features import feature_params
 
 # %% auto #0
 __all__ = ['OBJECT_TYPES', 'KIND_COLORS', 'report_assets', 'track_pieces', 'track_vertices', 'land_geojson', 'report_data',
-           'build_report', 'write_report', 'report_main']
+           'report_id', 'build_report', 'write_report', 'report_main']
 
 # %% ../nbs/50_report.ipynb #f4bf56c4
 def _assets_dir() -> Path:
@@ -226,7 +226,7 @@ def report_data(positions: pd.DataFrame, objects: pd.DataFrame | None = None, an
     t_all = ts if len(ts) else np.array([0])
     sub = f"{len(pos):,} positions · {len(per):,} objects · {len(an):,} anomalies · {pos.timestamp.min():%Y-%m-%d %H:%M} to {pos.timestamp.max():%Y-%m-%d %H:%M} UTC"
     if bbox is not None: sub += f" · area {tuple(bbox)}"
-    return {"title": title, "subtitle": sub, "t0": t0, "tmin": int(min(t_all.min(), min(A["start"], default=0))),
+    return {"title": title, "report_id": report_id(title, t0, A["id"]), "subtitle": sub, "t0": t0, "tmin": int(min(t_all.min(), min(A["start"], default=0))),
             "tmax": int(max(t_all.max(), max(A["end"], default=0))),
             "bounds": [[float(fs), float(fw)], [float(fn), float(fe)]], "extent": [[s, w], [n, e]], "sources": sources, "object_types": OBJECT_TYPES,
             "kind_colors": {**KIND_COLORS, **{k: "#555555" for k in kinds if k not in KIND_COLORS}}, "kinds": kinds,
@@ -234,6 +234,11 @@ def report_data(positions: pd.DataFrame, objects: pd.DataFrame | None = None, an
                         "source": [src_idx[str(x)] for x in per["source"]], "label": list(map(str, label)), "details": details},
             "tracks": tracks, "pieces": pieces, "bad_fixes": B,
             "track_params": {"gap_s": fp.gap_s, "max_speed_kn": fp.max_speed_kn, "min_jump_m": fp.min_jump_m}, "anomalies": A, "land": _land_layers((w, s, e, n), (float(fw), float(fs), float(fe), float(fn))) if land else None}
+
+def report_id(title: str, t0: int, anomaly_ids) -> str:
+    "The report's id: a slug of its title and a hash of title, start and anomaly ids (the same data gives the same id, so verdicts kept in the browser survive a rebuild)."
+    slug = re.sub(r"[^a-z0-9]+", "-", str(title).lower()).strip("-")[:40] or "report"
+    return f"{slug}-{stable_hash(title, t0, *anomaly_ids, n=8)}"
 
 def _land_layers(extent, focus) -> dict | None:
     "Coarse land over the whole extent of the data, and detailed land where most of the traffic is."

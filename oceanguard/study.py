@@ -12,14 +12,14 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
-from .evaluate import match_events, vessel_hours
+from .evaluate import match_events, vessel_hours, wilson   # wilson: the one Wilson interval (also investigator precision)
 from .features import features_from_params
 from .places import apply_places, places_from_params
 from .detect import detect
 from .injection import inject
 
 # %% auto #0
-__all__ = ['PUBLISHED', 'STUDY_KINDS', 'SPEED_SCOPE', 'SWEEPS', 'in_definition', 'wilson', 'poisson_rate', 'split_vessels',
+__all__ = ['PUBLISHED', 'STUDY_KINDS', 'SPEED_SCOPE', 'SWEEPS', 'in_definition', 'poisson_rate', 'split_vessels',
            'prepare_features', 'injected_runs', 'detect_context', 'injected_zones', 'score_run', 'average_precision',
            'background_alarms', 'bins_for', 'study_metrics', 'with_value', 'calibrate']
 
@@ -76,13 +76,6 @@ def in_definition(labels: pd.DataFrame) -> np.ndarray:
     return out
 
 # %% ../nbs/46_study.ipynb #c7d3454d
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    "95 % Wilson score interval of a proportion k/n ((nan, nan) when n = 0)."
-    if n == 0: return (np.nan, np.nan)
-    p = k / n; d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d; h = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return (max(0.0, c - h), min(1.0, c + h))
-
 def poisson_rate(k: int, hours: float) -> tuple[float, float, float]:
     "Events per 1000 vessel-hours with its exact 95 % Poisson interval."
     if hours <= 0: return (np.nan, np.nan, np.nan)

@@ -84,3 +84,33 @@ def test_evaluate_cli(tmp_path, capsys):
     assert main(["evaluate", "--anomalies", str(tmp_path / "an.parquet"), "--labels", str(tmp_path / "labels.csv"),
                  "--tolerance", "soon"]) == 2
     assert "--tolerance is not a duration" in capsys.readouterr().err
+
+
+def test_investigator_precision_from_a_label_store(tmp_path, capsys):
+    """Verdicts in the label store give investigator precision per kind (unsure counted, not in the ratio); the event
+    metrics stay those of the event labels; a verdict on an anomaly that is not evaluated is counted apart."""
+    from oceanguard.labels import LabelStore, make_labels, verdict_labels
+    dets = _dets().assign(anomaly_id=[f"d{i}" for i in range(7)])
+    dets.to_parquet(tmp_path / "an.parquet")
+    store = LabelStore(tmp_path / "labels")
+    store.add(make_labels(_labels().assign(source="injected")))
+    args = ["evaluate", "--anomalies", str(tmp_path / "an.parquet"), "--labels", str(tmp_path / "labels"), "--out", str(tmp_path / "m.json")]
+    assert main(args) == 0
+    m0 = json.loads((tmp_path / "m.json").read_text())
+    assert m0["investigator"]["n_judged"] == 0 and m0["investigator"]["precision"] is None and m0["investigator"]["ci95"] == [None, None]
+    said = [("d2", "confirmed"), ("d6", "false_alarm"), ("d4", "false_alarm"), ("d3", "confirmed"), ("d5", "unsure"), ("d0", "unsure")]
+    for i, (aid, v) in enumerate(said):
+        store.add(verdict_labels(dets[dets.anomaly_id == aid], v, author="ana", created_at=pd.Timestamp("2024-02-01", tz="UTC") + pd.Timedelta(minutes=i)))
+    store.add(verdict_labels(dets[dets.anomaly_id == "d1"].assign(anomaly_id="from-another-run"), "confirmed", author="bo"))
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    m = json.loads((tmp_path / "m.json").read_text())
+    assert m["overall"] == m0["overall"]
+    ip = m["investigator"]
+    assert (ip["confirmed"], ip["false_alarm"], ip["unsure"], ip["n_judged"], ip["n_verdicts_elsewhere"]) == (2, 2, 2, 6, 1)
+    assert ip["precision"] == 0.5 and ip["ci95"][0] == pytest.approx(0.150, abs=1e-3) and ip["ci95"][1] == pytest.approx(0.850, abs=1e-3)
+    assert ip["per_kind"]["ais_gap"] == {"precision": 1 / 3, "ci95": pytest.approx([0.0615, 0.7923], abs=1e-3), "n_judged": 3,
+                                         "confirmed": 1, "false_alarm": 2, "unsure": 0}
+    assert ip["per_kind"]["teleport"]["precision"] == 1.0 and ip["per_kind"]["loitering"]["precision"] is None
+    assert ip["per_detector"]["rule:ais_gap"]["n_judged"] == 3
+    assert "investigator precision 0.500 (2 confirmed, 2 false alarm(s), 95% CI 0.15-0.85; 2 unsure; n=6)" in printed

@@ -47,3 +47,86 @@ def test_an_unknown_layout_is_one_line(tmp_path, capsys):
     assert main(["labels", "import", str(f), "--store", str(tmp_path / "s")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "nor is it a Global Fishing Watch export" in err[0]
+
+
+# ---- verdicts: the investigator's word on detected anomalies ----
+import json
+
+from oceanguard.contracts import LABELS, validate
+from oceanguard.labels import anomaly_verdicts, verdict_labels
+
+T0 = pd.Timestamp("2022-10-15 11:40", tz="UTC")
+ANOMALIES = pd.DataFrame({"anomaly_id": ["a1", "a2"], "object_id": ["mmsi:219000734", "mmsi:265410000"], "kind": ["loitering", "encounter"],
+                          "start": [T0, T0], "end": [T0 + pd.Timedelta("30min"), T0 + pd.Timedelta("1h")]})
+
+
+def _export(path, verdicts, **doc):
+    path.write_text(json.dumps({"format": "oceanguard-verdicts", "version": 1, "report_id": "r-1", "report_title": "demo", **doc, "verdicts": verdicts}))
+    return path
+
+
+def _v(**k):
+    return {"anomaly_id": "a1", "object_id": "mmsi:219000734", "kind": "loitering", "start": "2022-10-15T11:40:00.000Z",
+            "end": "2022-10-15T12:10:00.000Z", "verdict": "false_alarm", "author": "ana", "note": "berth", "created_at": "2024-05-01T09:00:00.000Z",
+            "report_title": "demo", **k}
+
+
+def test_old_label_files_still_read_and_keep_their_ids(tmp_path):
+    """A labels.parquet written before verdicts existed (no verdict columns) loads, validates and keeps its ids."""
+    s = LabelStore(tmp_path / "s")
+    old = pd.DataFrame({"label_id": ["x"], "object_id": ["mmsi:1"], "kind": ["ais_gap"], "start": [T0], "end": [T0], "source": ["injected"]})
+    s.path.mkdir(); old.to_parquet(s.file)
+    got = s.load()
+    validate(got, LABELS)
+    assert got.label_id.tolist() == ["x"] and got.verdict.isna().all() and got.anomaly_id.isna().all()
+    assert s.add(got.drop(columns="label_id")) == 1     # re-keyed with the stable hash: a new id, the old row untouched
+    assert len(s.load()) == 2
+
+
+def test_verdict_import_counts_reconcile_and_changed_verdicts_supersede(tmp_path, capsys):
+    f = _export(tmp_path / "verdicts-r-1.json", [_v(), _v(anomaly_id="a2", object_id="mmsi:265410000", kind="encounter", verdict="Confirmed"),
+                                                _v(anomaly_id="a3", verdict="perhaps"), _v(anomaly_id="a4", start="yesterday"), _v(anomaly_id="a5", kind="")])
+    store = str(tmp_path / "s")
+    assert main(["labels", "import", str(f), "--store", store]) == 0
+    assert main(["labels", "import", str(f), "--store", store]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("read 5 verdict(s): 2 imported, 0 already present, 3 rejected (")
+    assert out[1].startswith("read 5 verdict(s): 0 imported, 2 already present, 3 rejected (")
+    assert all(r in out[0] for r in ("bad_verdict: 1", "bad_time: 1", "missing_value: 1"))
+    q = pd.read_csv(tmp_path / "s" / "quarantine.csv")
+    assert sorted(q.raw_line.unique().tolist()) == [3, 4, 5] and len(q) == 6      # entry numbers; both imports recorded
+    # ana changes her mind on a1; bo gives his own word on it; the file also comes as CSV
+    later = _export(tmp_path / "later.json", [_v(verdict="confirmed", created_at="2024-05-02T09:00:00Z"), _v(author="bo", verdict="unsure")])
+    assert main(["labels", "import", str(later), "--store", store]) == 0
+    s = LabelStore(store)
+    assert len(s.load(history=True)) == 4 and len(s.load()) == 3
+    cur = s.load(source="investigator")
+    assert sorted(zip(cur.anomaly_id, cur.author, cur.verdict)) == [("a1", "ana", "confirmed"), ("a1", "bo", "unsure"), ("a2", "ana", "confirmed")]
+    av = anomaly_verdicts(s.load())
+    assert dict(zip(av.anomaly_id, av.verdict)) == {"a1": "confirmed", "a2": "confirmed"}
+    c = tmp_path / "verdicts.csv"
+    pd.DataFrame([_v(verdict="confirmed", created_at="2024-05-02T09:00:00Z")]).to_csv(c, index=False)
+    assert main(["labels", "import", str(c), "--store", store]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("read 1 verdict(s): 0 imported, 1 already present, 0 rejected")
+
+
+def test_unknown_verdict_layout_is_one_line(tmp_path, capsys):
+    f = tmp_path / "v.json"
+    for text, msg in [('{"type": "FeatureCollection", "features": []}', "JSON of an unknown layout"), ("[1, 2", "is not readable JSON"),
+                      ('{"format": "oceanguard-verdicts", "verdicts": [{"anomaly_id": "a1", "verdict": "confirmed"}]}', "lacks field(s) object_id, kind, start, end")]:
+        f.write_text(text)
+        assert main(["labels", "import", str(f), "--store", str(tmp_path / "s")]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and msg in err[0], err
+    assert not (tmp_path / "s" / "labels.parquet").exists()
+
+
+def test_verdict_labels_for_a_service():
+    """What a service's POST /labels does: verdict_labels then LabelStore.add; a bad verdict word is one line."""
+    lab = verdict_labels(ANOMALIES, "false-alarm", author="ana", note="ferry", created_at="2024-05-01T09:00Z")
+    assert lab.verdict.tolist() == ["false_alarm"] * 2 and lab.source.unique().tolist() == ["investigator"]
+    assert lab.label_id.nunique() == 2
+    with pytest.raises(OceanguardError, match="verdict must be one of"):
+        verdict_labels(ANOMALIES, "wrong")
+    with pytest.raises(OceanguardError, match="lack column"):
+        verdict_labels(ANOMALIES.drop(columns="kind"), "confirmed")

@@ -11,15 +11,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..core import OceanguardError, check_file, frame_hash, load_params
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..core import OceanguardError, check_file, frame_hash, load_params, section
 from .normalcy import Coverage, PatternOfLife, calibrate_per_cell, step_events
 from .lstm import (ModelParams, RouteMap, TrackModel, Vocab, encode, fit_net, model_params, model_steps, step_nll, windows, _smooth)
 from ..evaluate import vessel_hours
+from ..labels import LabelStore, anomaly_verdicts
 from .registry import REQUIRED_COLUMNS, feature_reference, model_card, model_version, save_model
 
 # %% auto #0
-__all__ = ['REAL_NORMAL_SAMPLES', 'normal_traffic', 'holdout_vessels', 'calibrate_to_budget', 'calibrate', 'train_model',
-           'read_positions', 'train_main']
+__all__ = ['REAL_NORMAL_SAMPLES', 'normal_traffic', 'holdout_vessels', 'calibrate_to_budget', 'calibrate', 'VerdictParams',
+           'positions_in_windows', 'apply_verdicts', 'train_model', 'read_positions', 'train_main']
 
 # %% ../../nbs/35_train.ipynb #40019066
 REAL_NORMAL_SAMPLES = ["dma-csv-laeso-ferry/ferry_laeso_2022-10-15.csv", "noaa-gpkg-boston-2014/ais_boston_2014-01.gpkg",
@@ -84,22 +87,63 @@ def calibrate(model: TrackModel, steps: pd.DataFrame, hours: float, held_positio
             "motion_alarm_share": model.motion_thresholds.alarm_share, "motion_alarms_per_1000h": rates[model.motion_thresholds.alarm_share],
             "holdout_vessel_hours": round(hours, 1)}
 
+# %% ../../nbs/35_train.ipynb #8185bfbc
+class VerdictParams(BaseModel):
+    "Section `verdicts` of params: where the investigators' verdicts are, and the margin around each judged anomaly."
+    model_config = ConfigDict(extra="forbid")
+    store: str | None = Field(None, description="label store folder with verdicts (none: train as before)")
+    margin_min: float = Field(30.0, ge=0, description="minutes added before and after each judged anomaly")
+
+def positions_in_windows(positions: pd.DataFrame, windows: pd.DataFrame, margin="0min") -> np.ndarray:
+    "True for each position of a window's object between its `start - margin` and `end + margin` (windows: object_id, start, end)."
+    out = np.zeros(len(positions), bool)
+    if not len(windows) or not len(positions): return out
+    m = pd.Timedelta(margin)
+    oid = positions["object_id"].astype(str).to_numpy()
+    cand = np.flatnonzero(np.isin(oid, windows["object_id"].astype(str).unique()))
+    if not len(cand): return out
+    pos = pd.DataFrame({"i": cand, "object_id": oid[cand], "t": pd.to_datetime(positions["timestamp"].iloc[cand], utc=True).to_numpy()})
+    w = pd.DataFrame({"object_id": windows["object_id"].astype(str).to_numpy(),
+                      "s": (pd.to_datetime(windows["start"], utc=True) - m).to_numpy(), "e": (pd.to_datetime(windows["end"], utc=True) + m).to_numpy()})
+    j = pos.merge(w, on="object_id")
+    out[j.loc[(j.t >= j.s) & (j.t <= j.e), "i"].to_numpy()] = True
+    return out
+
+def apply_verdicts(positions: pd.DataFrame, verdicts: pd.DataFrame | None, margin_min: float = 30.0) -> tuple[pd.DataFrame, np.ndarray, dict]:
+    "Training positions without confirmed anomalies' windows, a mask of the false alarms' windows in them, and what was done (for the card)."
+    if verdicts is None or not len(verdicts) or "verdict" not in verdicts or verdicts["verdict"].isna().all():
+        return positions, np.zeros(len(positions), bool), {}
+    av = anomaly_verdicts(verdicts)
+    conf, fa = av[av["verdict"] == "confirmed"], av[av["verdict"] == "false_alarm"]
+    margin = pd.Timedelta(minutes=margin_min)
+    drop = positions_in_windows(positions, conf, margin)
+    kept = positions[~drop].reset_index(drop=True)
+    fa_mask = positions_in_windows(kept, fa, margin)
+    note = {"margin_min": margin_min, "confirmed_anomalies": int(len(conf)), "positions_excluded": int(drop.sum()),
+            "excluded_why": "positions of confirmed anomalies (object between start and end, with the margin) are not normal traffic",
+            "false_alarm_anomalies": int(len(fa)), "positions_added_to_calibration": int(fa_mask.sum()),
+            "added_why": "positions of false alarms are normal traffic that must not alarm: added to the held-out calibration set",
+            "unsure_anomalies": int((av["verdict"] == "unsure").sum())}
+    return kept, fa_mask, note
+
 # %% ../../nbs/35_train.ipynb #a64b42f3
 def train_model(positions: pd.DataFrame, params: dict | ModelParams | None = None, log=None,
-                sources: list[str] | None = None, paths: list[str] | None = None, progress: bool = True) -> tuple[TrackModel, dict]:
-    "Train and calibrate a track model on normal `positions`; returns the model (with its card) and a training summary. `progress`: a bar of the stages on stderr when it is a terminal."
+                sources: list[str] | None = None, paths: list[str] | None = None, progress: bool = True,
+                verdicts: pd.DataFrame | None = None, verdict_margin_min: float = 30.0) -> tuple[TrackModel, dict]:
+    """Train and calibrate a track model on normal `positions`; returns the model (with its card) and a training summary. `progress`: a bar of
+    the stages on stderr when it is a terminal. `verdicts` (labels): confirmed anomalies are left out, false alarms calibrate (`apply_verdicts`)."""
     from tqdm.auto import tqdm
     with tqdm(total=5, desc="train", unit=" stage", file=sys.stderr, disable=None if progress else True, leave=False) as bar:
         say = (lambda m: tqdm.write(m, file=sys.stderr)) if log is not None and not bar.disable else log   # epoch lines above the bar
-        return _train_model(positions, params, say, sources, paths, bar)
+        return _train_model(positions, params, say, sources, paths, bar, verdicts, verdict_margin_min)
 
-def _train_model(positions, params, log, sources, paths, bar) -> tuple[TrackModel, dict]:
+def _train_model(positions, params, log, sources, paths, bar, verdicts=None, verdict_margin_min=30.0) -> tuple[TrackModel, dict]:
     def stage(name): bar.set_postfix_str(name)
     p = params if isinstance(params, ModelParams) else model_params(params)
     if missing := [c for c in REQUIRED_COLUMNS if c not in positions.columns]:
         raise OceanguardError(f"training data lacks column(s) {', '.join(missing)}")
     cols = [c for c in REQUIRED_COLUMNS + ["sog", "cog"] if c in positions.columns]
-    positions = positions.reset_index(drop=True)
+    positions, fa_mask, verdict_note = apply_verdicts(positions.reset_index(drop=True), verdicts, verdict_margin_min)
     data_hash = frame_hash(positions[cols])
     stage("steps and route map")
     steps = model_steps(positions, p.step_s, p.max_gap_s)
@@ -111,7 +155,10 @@ def _train_model(positions, params, log, sources, paths, bar) -> tuple[TrackMode
     vocab = Vocab.fit(fit["lat"], fit["lon"], p.route_cell_deg)
     bar.update(); stage("coverage")
     held_pos = holdout_vessels(positions["object_id"], p.holdout)
-    fit_pos = positions[~held_pos]
+    if (fa_mask & ~held_pos).any():     # false alarms outside the held-out vessels: calibrate on them too
+        held_pos = held_pos | fa_mask
+        cal = model_steps(positions[held_pos].reset_index(drop=True), p.step_s, p.max_gap_s)
+    fit_pos = positions[~holdout_vessels(positions["object_id"], p.holdout)]
     coverage = Coverage.fit(fit_pos, p.coverage_deg, p.coverage_min_vessels, p.coverage_min_hours)
     if len(coverage.cells) == 0:
         raise OceanguardError(f"no area has {p.coverage_min_vessels} training vessels and {p.coverage_min_hours} vessel-hours "
@@ -133,6 +180,7 @@ def _train_model(positions, params, log, sources, paths, bar) -> tuple[TrackMode
     src = sources or (sorted(positions["source"].astype(str).unique()) if "source" in positions.columns else [])
     model.reference = feature_reference(positions)                    # reference.json: what drift compares with
     model.card = model_card(model, data_hash, len(positions), len(T), metrics=dict(summary), sources=src, paths=paths)
+    if verdict_note: model.card["verdicts"] = verdict_note
     return model, summary
 
 # %% ../../nbs/35_train.ipynb #a018305d
@@ -163,10 +211,19 @@ def train_main(argv: list[str] | None = None) -> int:
     if start is not None: pos = pos[ts >= start]
     if end is not None: pos = pos[pd.to_datetime(pos["timestamp"], utc=True) < end]
     if len(pos) == 0: raise OceanguardError("no positions left to train on (check --bbox, --start, --end)")
+    vp = section(params, "verdicts", VerdictParams)
+    verdicts = None
+    if vp.store:
+        if not LabelStore(vp.store).file.exists(): raise OceanguardError(f"verdicts.store {vp.store} has no labels.parquet (oceanguard labels import ... --store {vp.store})")
+        verdicts = LabelStore(vp.store).load(source="investigator")
     log = None if a.quiet else (lambda m: print(m, file=sys.stderr))
-    model, summary = train_model(pos, params, log=log, paths=[str(a.input)], progress=not a.quiet)
+    model, summary = train_model(pos, params, log=log, paths=[str(a.input)], progress=not a.quiet, verdicts=verdicts, verdict_margin_min=vp.margin_min)
     d = save_model(model, a.out)
     print(f"trained {model.detector} on {summary['n_train_vessels']} vessels ({summary['n_train_windows']} windows), "
           f"{summary['coverage_cells']} coverage cells; held-out alarms per 1000 vessel-hours: pattern of life "
           f"{summary['place_alarms_per_1000h']:.2f}, LSTM {summary['motion_alarms_per_1000h']:.2f}; saved to {d}")
+    if v := model.card.get("verdicts"):
+        print(f"verdicts: {v['positions_excluded']} position(s) of {v['confirmed_anomalies']} confirmed anomal(ies) left out; "
+              f"{v['positions_added_to_calibration']} position(s) of {v['false_alarm_anomalies']} false alarm(s) added to calibration "
+              f"(margin {v['margin_min']:g} min)")
     return 0

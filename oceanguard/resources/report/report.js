@@ -4,7 +4,10 @@
  * (broken wherever the features start a new segment: a long silence or an impossible jump; a one-report
  * piece is a dot), bad fixes (isolated implausible positions) as their own markers, anomalies
  * coloured by kind and sized by severity, with a panel that filters by time, kind, severity and area,
- * and popups that say why each anomaly was flagged. Plain ES2017, no network access. */
+ * and popups that say why each anomaly was flagged. In each anomaly's popup the investigator gives a verdict
+ * (confirmed, false alarm, unsure) with a note and their name; verdicts are kept in the browser's localStorage
+ * (keyed by the report's id and the anomaly's id) and exported, offline, as verdicts-<report>.json for
+ * `oceanguard labels import`. Plain ES2017, no network access. */
 function ogStart() {
   "use strict";
   const D = window.OG_DATA;
@@ -155,6 +158,7 @@ function ogStart() {
   /* ---------- anomalies ---------- */
   const anomalyLayer = L.layerGroup().addTo(map);
   const anMarkers = new Array(nAn).fill(null);
+  let lastShown = [];
   function renderValue(v, depth) {
     if (v == null) return "";
     if (Array.isArray(v)) {
@@ -230,6 +234,7 @@ function ogStart() {
       <div class="og-why">${esc(A.explanation[j])}</div>
       ${attributionChart(att)}
       ${ev.chart_png ? `<img class="og-chart-img" src="data:image/png;base64,${ev.chart_png}" alt="attribution chart">` : ""}
+      ${verdictControl(j)}
       <details ${att ? "" : "open"}><summary>Trail (evidence)</summary>${renderValue(rest, 0)}</details>
     </div>`;
   }
@@ -248,7 +253,7 @@ function ogStart() {
     for (let j = 0; j < nAn; j++) {
       if (!anomalyVisible(j, bounds)) continue;
       if (!anMarkers[j]) {
-        const m = L.circleMarker([A.lat[j], A.lon[j]], { renderer: canvas, radius: SEV_RADIUS[A.severity[j]] || 7, color: A.severity[j] === "high" ? "#7f0000" : "#333", weight: A.severity[j] === "high" ? 2.5 : 1, fillColor: KIND_COLOR[A.kind[j]] || "#555", fillOpacity: 0.85 });
+        const m = L.circleMarker([A.lat[j], A.lon[j]], { renderer: canvas, radius: SEV_RADIUS[A.severity[j]] || 7, color: A.severity[j] === "high" ? "#7f0000" : "#333", weight: A.severity[j] === "high" ? 2.5 : 1, fillColor: KIND_COLOR[A.kind[j]] || "#555", fillOpacity: 0.85, dashArray: verdicts[j] ? "3 2" : null });
         m.bindPopup(() => anomalyPopup(j), { maxWidth: 380, maxHeight: 420 });
         m.bindTooltip(esc(A.kind[j] + " · " + (A.obj[j] >= 0 ? O.label[A.obj[j]] : A.object_id[j])));
         m.on("popupopen", () => { if (A.obj[j] >= 0) { state.highlighted = A.obj[j]; drawTracks(); } });
@@ -257,8 +262,113 @@ function ogStart() {
       anomalyLayer.addLayer(anMarkers[j]);
       shown.push(j);
     }
+    lastShown = shown;
     updateList(shown);
   }
+
+  /* ---------- verdicts: the investigator's word on each anomaly, kept in localStorage, exported as a file ---------- */
+  const VERDICTS = [["confirmed", "confirmed"], ["false_alarm", "false alarm"], ["unsure", "unsure"]];
+  const VKEY = "oceanguard:" + D.report_id + ":verdict:", AKEY = "oceanguard:" + D.report_id + ":author";
+  const memory = {};   /* used when the browser refuses storage (then verdicts last until the page is closed) */
+  let stored = true;
+  const store = {
+    get(k) { try { return window.localStorage.getItem(k); } catch (e) { stored = false; return k in memory ? memory[k] : null; } },
+    set(k, v) { try { window.localStorage.setItem(k, v); } catch (e) { stored = false; memory[k] = v; } },
+    remove(k) { try { window.localStorage.removeItem(k); } catch (e) { stored = false; delete memory[k]; } },
+  };
+  const verdicts = new Array(nAn).fill(null);
+  for (let j = 0; j < nAn; j++) {
+    const raw = store.get(VKEY + A.id[j]);
+    if (!raw) continue;
+    try { verdicts[j] = JSON.parse(raw); } catch (e) { verdicts[j] = null; }
+  }
+  const isoT = (s) => new Date((D.t0 + s) * 1000).toISOString();
+  function author() { return store.get(AKEY) || ""; }
+  function verdictControl(j) {
+    const v = verdicts[j] || {};
+    return `<div class="og-verdict" data-vj="${j}"><div class="og-sub">Your verdict</div>
+      <div class="og-vbtns">${VERDICTS.map(([val, text]) => `<label class="og-inline og-v-${val}"><input type="radio" name="og-v-${j}" value="${val}" ${v.verdict === val ? "checked" : ""}> ${text}</label>`).join("")}</div>
+      <input class="og-vnote" type="text" placeholder="note: why (optional)" value="${esc(v.note || "")}">
+      <input class="og-vauthor" type="text" placeholder="your name (remembered)" value="${esc(v.author || author())}">
+      <div class="og-vstate og-small">${verdictState(j)}</div></div>`;
+  }
+  function verdictState(j) {
+    const v = verdicts[j];
+    if (!v) return "no verdict yet";
+    return `saved ${esc(v.created_at.slice(0, 19).replace("T", " "))} UTC` + (stored ? "" : " (this browser keeps no storage: export before closing)") +
+      ` · <a href="#" class="og-vclear" data-vclear="${j}">clear</a>`;
+  }
+  function saveVerdict(j, box) {
+    const picked = box.querySelector("input[type=radio]:checked");
+    if (!picked) return;
+    const who = box.querySelector(".og-vauthor").value.trim(), note = box.querySelector(".og-vnote").value.trim();
+    if (who) store.set(AKEY, who);
+    verdicts[j] = { anomaly_id: A.id[j], object_id: A.object_id[j], kind: A.kind[j], start: isoT(A.start[j]), end: isoT(A.end[j]),
+                    verdict: picked.value, author: who || null, note: note || null, created_at: new Date().toISOString(), report_title: D.title };
+    store.set(VKEY + A.id[j], JSON.stringify(verdicts[j]));
+    box.querySelector(".og-vstate").innerHTML = verdictState(j);
+    verdictsChanged(j);
+  }
+  function clearVerdict(j) {
+    verdicts[j] = null;
+    store.remove(VKEY + A.id[j]);
+    const box = document.querySelector(`.og-verdict[data-vj="${j}"]`);
+    if (box) { box.querySelectorAll("input[type=radio]").forEach((r) => (r.checked = false)); box.querySelector(".og-vstate").innerHTML = verdictState(j); }
+    verdictsChanged(j);
+  }
+  function onVerdictEvent(e) {
+    const box = e.target.closest && e.target.closest(".og-verdict");
+    if (!box) return;
+    const j = +box.dataset.vj;
+    if (e.target.classList.contains("og-vauthor")) { const who = e.target.value.trim(); if (who) store.set(AKEY, who); }
+    if (verdicts[j] || e.target.type === "radio") saveVerdict(j, box);
+  }
+  document.addEventListener("change", onVerdictEvent);
+  document.addEventListener("input", (e) => { if (e.target.type !== "radio") onVerdictEvent(e); });
+  function verdictList() { return verdicts.filter((v) => v); }
+  function exportVerdicts(format) {
+    const list = verdictList();
+    const base = "verdicts-" + D.report_id;
+    let blob, name;
+    if (format === "csv") {
+      const cols = ["anomaly_id", "object_id", "kind", "start", "end", "verdict", "author", "note", "created_at", "report_title"];
+      const cell = (x) => (x == null ? "" : /[",\n\r]/.test(String(x)) ? `"${String(x).replace(/"/g, '""')}"` : String(x));
+      blob = new Blob([[cols.join(","), ...list.map((v) => cols.map((c) => cell(v[c])).join(","))].join("\n") + "\n"], { type: "text/csv" });
+      name = base + ".csv";
+    } else {
+      const doc = { format: "oceanguard-verdicts", version: 1, report_id: D.report_id, report_title: D.title, exported_at: new Date().toISOString(), verdicts: list };
+      blob = new Blob([JSON.stringify(doc, null, 1)], { type: "application/json" });
+      name = base + ".json";
+    }
+    const url = URL.createObjectURL(blob);
+    const a = document.createElement("a");
+    a.href = url; a.download = name; a.style.display = "none";
+    document.body.appendChild(a); a.click(); a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    return name;
+  }
+  const vpanel = L.control({ position: "bottomleft" });
+  vpanel.onAdd = function () {
+    const div = L.DomUtil.create("div", "og-vpanel");
+    div.innerHTML = `<span id="og-vcount"></span> <button id="og-vexport" type="button">Export verdicts</button> <a href="#" id="og-vexport-csv" class="og-small">as CSV</a>`;
+    L.DomEvent.disableClickPropagation(div);
+    return div;
+  };
+  vpanel.addTo(map);
+  const vcount = document.getElementById("og-vcount"), vexport = document.getElementById("og-vexport");
+  function verdictsChanged(j) {
+    const n = verdictList().length;
+    vcount.textContent = n === 1 ? "1 verdict" : `${n} verdicts`;
+    vexport.disabled = n === 0;
+    if (j != null && anMarkers[j]) anMarkers[j].setStyle({ dashArray: verdicts[j] ? "3 2" : null });
+    if (j != null) updateList(lastShown);   /* not drawAnomalies: redrawing the markers would close the open popup */
+  }
+  vexport.addEventListener("click", () => exportVerdicts("json"));
+  document.getElementById("og-vexport-csv").addEventListener("click", (e) => { e.preventDefault(); if (verdictList().length) exportVerdicts("csv"); });
+  document.addEventListener("click", (e) => {
+    const c = e.target.closest && e.target.closest("[data-vclear]");
+    if (c) { e.preventDefault(); clearVerdict(+c.dataset.vclear); }
+  });
 
   /* ---------- layers control and legend ---------- */
   const overlays = { "Trajectories": trackLayer, "Implausible positions": badFixLayer, "Anomalies": anomalyLayer };
@@ -300,7 +410,7 @@ function ogStart() {
   countDiv = document.getElementById("og-count");
   function updateList(shown) {
     countDiv.textContent = `${shown.length} of ${nAn} anomalies shown · ${nObj} objects`;
-    listDiv.innerHTML = shown.slice(0, 200).map((j) => `<a href="#" data-an="${j}" class="og-item"><span class="og-dot" style="background:${KIND_COLOR[A.kind[j]] || "#555"}"></span>${esc(A.kind[j])} · ${esc(A.obj[j] >= 0 ? O.label[A.obj[j]] : A.object_id[j])} · ${esc(fmtT(A.start[j]).slice(5, 16))}</a>`).join("") + (shown.length > 200 ? `<div class="og-more">… ${shown.length - 200} more (narrow the filters)</div>` : "");
+    listDiv.innerHTML = shown.slice(0, 200).map((j) => `<a href="#" data-an="${j}" class="og-item"><span class="og-dot" style="background:${KIND_COLOR[A.kind[j]] || "#555"}"></span>${verdicts[j] ? `<span class="og-vtag og-v-${verdicts[j].verdict}">${esc(verdicts[j].verdict.replace("_", " "))}</span> ` : ""}${esc(A.kind[j])} · ${esc(A.obj[j] >= 0 ? O.label[A.obj[j]] : A.object_id[j])} · ${esc(fmtT(A.start[j]).slice(5, 16))}</a>`).join("") + (shown.length > 200 ? `<div class="og-more">… ${shown.length - 200} more (narrow the filters)</div>` : "");
   }
   function openAnomaly(j) {
     map.closePopup();
@@ -336,6 +446,7 @@ function ogStart() {
   map.on("moveend", () => { if (state.inView) drawAnomalies(); });
 
   refresh();
+  verdictsChanged(null);
   if (D.bounds) map.fitBounds(D.bounds, { padding: [20, 20] });
   function drawn() {   /* what is on the map now, by role: for tests and for a quick look in the console */
     const out = { track: 0, lone: 0, badfix: 0, byObject: {} };
@@ -349,7 +460,8 @@ function ogStart() {
     });
     return out;
   }
-  window.OG = { state: state, drawn: drawn, refresh: refresh, openAnomaly: openAnomaly, highlight: highlight, nObjects: nObj, nAnomalies: nAn, anomalyPopup: anomalyPopup, objectPopup: objectPopup };
+  window.OG = { state: state, drawn: drawn, refresh: refresh, openAnomaly: openAnomaly, highlight: highlight, nObjects: nObj, nAnomalies: nAn, anomalyPopup: anomalyPopup, objectPopup: objectPopup,
+                verdicts: verdictList, exportVerdicts: exportVerdicts, reportId: D.report_id };
   document.body.setAttribute("data-og-ready", "1");
 }
 /* the map itself is created by a later script on the page: start once the page is parsed */
