@@ -29,6 +29,7 @@ COMMANDS = {
     "evaluate": ("oceanguard.evaluate:evaluate_main", "score detected anomalies against labels"),
     "report": ("oceanguard.report:report_main", "write the investigator's map report (standalone HTML)"),
     "summary": ("oceanguard.pipeline:summary_main", "say where the pipeline's report, metrics and prediction records are"),
+    "serve": ("oceanguard.service.web:serve_main", "serve a store over HTTP (OGC API - Features, MF-JSON, SSE anomaly stream)"),
 }
 
 ROUTES = {("detect", "dask"): "oceanguard.scale:detect_cluster_main"}   # an option that sends a command to another module

@@ -9,7 +9,7 @@ from .core import ArgumentParser
 
 # %% auto #0
 __all__ = ['RULE_KINDS', 'PARSERS', 'detect_parser', 'anomalies_parser', 'synthesize_parser', 'inject_parser', 'labels_parser',
-           'train_parser', 'models_parser', 'evaluate_parser', 'report_parser', 'summary_parser']
+           'train_parser', 'models_parser', 'evaluate_parser', 'report_parser', 'summary_parser', 'serve_parser']
 
 # %% ../nbs/00a_commands.ipynb #3fae471f
 RULE_KINDS = ("ais_gap", "teleport", "speed", "drift", "loitering", "identity", "encounter", "zone_entry")
@@ -135,7 +135,24 @@ def summary_parser() -> ArgumentParser:
     "`oceanguard summary` (no options)."
     return ArgumentParser(prog="oceanguard summary", description="Say where the pipeline's outputs are.")
 
+# %% ../nbs/00a_commands.ipynb #99e2a9e2
+def serve_parser() -> ArgumentParser:
+    "`oceanguard serve STORE [--host] [--port] [--models DIR] [--labels DIR] [--api-keys FILE] [--workers N]` or `--openapi FILE`."
+    ap = ArgumentParser(prog="oceanguard serve", description="Serve a store over HTTP: OGC API - Features (QGIS), MF-JSON trajectories, "
+                        "explanations, detection on posted positions, verdicts, the map and a live anomaly stream (SSE).")
+    ap.add_argument("store", nargs="?", metavar="STORE", help="position store folder (positions and anomalies tables)")
+    ap.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    ap.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    ap.add_argument("--models", help="model registry folder (default: none, detection is rules only)")
+    ap.add_argument("--labels", help="label folder for verdicts (default: STORE/labels)")
+    ap.add_argument("--api-keys", help="YAML or JSON file: key -> {id, role: viewer|analyst|admin, pseudonymised}; then every request needs X-API-Key")
+    ap.add_argument("--telemetry", help="append one JSON line per request to this file (key ids, never keys)")
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+    ap.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    ap.add_argument("--openapi", metavar="FILE", help="write the API definition (OpenAPI 3 JSON) to FILE and exit")
+    return ap
+
 # %% ../nbs/00a_commands.ipynb #8a59a6b8
 PARSERS = {"detect": detect_parser, "anomalies": anomalies_parser, "synthesize": synthesize_parser, "inject": inject_parser,
            "labels": labels_parser, "train": train_parser, "models": models_parser, "evaluate": evaluate_parser,
-           "report": report_parser, "summary": summary_parser}
+           "report": report_parser, "summary": summary_parser, "serve": serve_parser}
