@@ -135,7 +135,7 @@ def summary_parser() -> ArgumentParser:
     "`oceanguard summary` (no options)."
     return ArgumentParser(prog="oceanguard summary", description="Say where the pipeline's outputs are.")
 
-# %% ../nbs/00a_commands.ipynb #70ae1e4c
+# %% ../nbs/00a_commands.ipynb #c4f59e6c
 def serve_parser() -> ArgumentParser:
     "`oceanguard serve STORE [--host] [--port] [--models DIR] [--labels DIR] [--api-keys FILE] [--workers N]` or `--openapi FILE`."
     ap = ArgumentParser(prog="oceanguard serve", description="Serve a store over HTTP: OGC API - Features (QGIS), MF-JSON trajectories, "
