@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup demo test test-slow test-fast nbdev-test pytest check-sync lab bench browser clean-artifacts
+.PHONY: serve setup demo test test-slow test-fast nbdev-test pytest check-sync lab bench browser clean-artifacts
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -32,6 +32,11 @@ demo: setup
 	$(BIN)/oceanguard samples --out data
 	$(BIN)/dvc repro
 	@$(BIN)/oceanguard summary
+
+# The API over the demo store (made by `make demo`): http://127.0.0.1:8000 (QGIS: add an OGC API - Features connection to it).
+serve: setup
+	@test -d artifacts/store || { echo "no demo store at artifacts/store: run make demo first"; exit 1; }
+	$(BIN)/oceanguard serve artifacts/store --models artifacts/models --host 127.0.0.1 --port 8000
 
 # The whole test suite: notebooks (nbdev-test) then pytest.
 test: setup browser nbdev-test pytest

@@ -38,6 +38,7 @@ COMMANDS = {
     "telemetry": ("oceanguard.telemetry:telemetry_main", "summarise usage: runs, errors, p50/p95 duration by operation, actor and day"),
     "drift": ("oceanguard.drift:drift_main", "compare incoming data with a model's training data; say whether to retrain"),
     "governance": ("oceanguard.governance:governance_main", "write the governance page: models, drift, alarm rates, labels, usage, records"),
+    "serve": ("oceanguard.service.web:serve_main", "serve a store over HTTP (OGC API - Features, MF-JSON, SSE anomaly stream)"),
 }
 
 ROUTES = {("detect", "dask"): "oceanguard.scale:detect_cluster_main"}   # an option that sends a command to another module

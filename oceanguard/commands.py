@@ -10,8 +10,8 @@ from .core import ArgumentParser
 # %% auto #0
 __all__ = ['RULE_KINDS', 'PARSERS', 'detect_parser', 'anomalies_parser', 'add_pseudonymise', 'synthesize_parser', 'inject_parser',
            'labels_parser', 'train_parser', 'models_parser', 'evaluate_parser', 'report_parser', 'summary_parser',
-           'records_parser', 'listen_parser', 'replay_parser', 'export_parser', 'fetch_parser', 'telemetry_parser',
-           'drift_parser', 'governance_parser']
+           'records_parser', 'serve_parser', 'listen_parser', 'replay_parser', 'export_parser', 'fetch_parser',
+           'telemetry_parser', 'drift_parser', 'governance_parser']
 
 # %% ../nbs/00a_commands.ipynb #3fae471f
 RULE_KINDS = ("ais_gap", "teleport", "speed", "drift", "loitering", "identity", "encounter", "zone_entry")
@@ -155,6 +155,23 @@ def records_parser() -> ArgumentParser:
     sh.add_argument("where", metavar="WHERE"); sh.add_argument("which", metavar="BATCH_OR_SEQ")
     return ap
 
+# %% ../nbs/00a_commands.ipynb #c4f59e6c
+def serve_parser() -> ArgumentParser:
+    "`oceanguard serve STORE [--host] [--port] [--models DIR] [--labels DIR] [--api-keys FILE] [--workers N]` or `--openapi FILE`."
+    ap = ArgumentParser(prog="oceanguard serve", description="Serve a store over HTTP: OGC API - Features (QGIS), MF-JSON trajectories, "
+                        "explanations, detection on posted positions, verdicts, the map and a live anomaly stream (SSE).")
+    ap.add_argument("store", nargs="?", metavar="STORE", help="position store folder (positions and anomalies tables)")
+    ap.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    ap.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    ap.add_argument("--models", help="model registry folder (default: none, detection is rules only)")
+    ap.add_argument("--labels", help="label folder for verdicts (default: STORE/labels)")
+    ap.add_argument("--api-keys", help="YAML or JSON file: key -> {id, role: viewer|analyst|admin, pseudonymised}; then every request needs X-API-Key")
+    ap.add_argument("--telemetry", help="append one JSON line per request to this file (key ids, never keys)")
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+    ap.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    ap.add_argument("--openapi", metavar="FILE", help="write the API definition (OpenAPI 3 JSON) to FILE and exit")
+    return ap
+
 # %% ../nbs/00a_commands.ipynb #1a6df2fc
 def listen_parser() -> ArgumentParser:
     "`oceanguard listen SOURCE --store STORE [--detect] [...]`."
@@ -190,7 +207,7 @@ def replay_parser() -> ArgumentParser:
 # %% ../nbs/00a_commands.ipynb #8a59a6b8
 PARSERS = {"detect": detect_parser, "anomalies": anomalies_parser, "synthesize": synthesize_parser, "inject": inject_parser,
            "labels": labels_parser, "train": train_parser, "models": models_parser, "evaluate": evaluate_parser,
-           "report": report_parser, "summary": summary_parser, "records": records_parser, "listen": listen_parser, "replay": replay_parser}
+           "report": report_parser, "summary": summary_parser, "records": records_parser, "listen": listen_parser, "replay": replay_parser, "serve": serve_parser}
 
 # %% ../nbs/00a_commands.ipynb #36071167
 def export_parser() -> ArgumentParser:
