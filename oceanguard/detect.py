@@ -62,8 +62,10 @@ def detect(data, params=None, zones=None, objects=None, kinds=None, statics=None
             data = features_from_params(data, params)
         tr = Track(data, objects)
     if objects is not None: tr.objects = objects
+    from tqdm.auto import tqdm
     out = []
-    for k in kinds:
+    for k in (bar := tqdm(kinds, desc="rules", unit=" rule", file=sys.stderr, disable=None, leave=False)):
+        bar.set_postfix_str(k)
         extra = {"zones": zones} if k == "zone_entry" else {"statics": statics} if k == "identity" else {}
         out.append(RULES[k](tr, ps[k], **extra))
     return concat_anomalies(out)
@@ -135,8 +137,11 @@ def read_clean(path, bbox=None, start=None, end=None, chunksize: int | None = No
     from oceanguard.contracts import POSITIONS, STRING, empty, validate
     from oceanguard.features import COMPACT_TEXT
     from oceanguard.readers import DEFAULT_CHUNKSIZE, iter_clean
+    from tqdm.auto import tqdm
     parts, stat, n_in, n_quar, n_dup = [], [], 0, 0, 0
+    bar = tqdm(desc=f"reading {Path(path).name}", unit=" rows", unit_scale=True, file=sys.stderr, disable=None, leave=False)   # stderr, terminals only
     for c in iter_clean(path, chunksize=chunksize or DEFAULT_CHUNKSIZE):   # the reading path `ingest` uses too
+        bar.update(c.counts["input"])
         n_in += c.counts["input"]; n_quar += c.counts["quarantined"]; n_dup += c.counts["duplicates"]
         if len(c.statics): stat.append(c.statics)
         pp = c.positions
@@ -144,6 +149,7 @@ def read_clean(path, bbox=None, start=None, end=None, chunksize: int | None = No
         if len(pp):                                  # compact: text as categories, no raw text kept
             parts.append({k: pp[k].astype("category") if k in _TEXT_COLUMNS else pp[k] for k in POSITIONS.columns})
         del pp
+    bar.close()
     if not parts: return {"positions": empty(POSITIONS), "statics": stat, "n_input": n_in, "n_quarantined": n_quar, "n_duplicates": n_dup}
     cols = {}
     for k in POSITIONS.columns:

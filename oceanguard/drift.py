@@ -254,21 +254,29 @@ def drift(input, model, out="drift", reference=None, models="models", bbox=None,
           anomalies: pd.DataFrame | None = None) -> dict:
     """Measure the drift of `input` from `model` (folder, `latest` or version) and write `drift.json` and `drift.html` into `out`;
     returns the summary. `anomalies` replaces the store's anomalies table (e.g. a prediction batch of the pipeline)."""
+    import sys
+    from tqdm.auto import tqdm
+    bar = tqdm(total=4, desc="drift", unit=" step", file=sys.stderr, disable=None, leave=False)   # stderr, terminals only
     d = _model_dir(model, models)
     card = json.loads((d/"card.json").read_text())
+    bar.set_postfix_str("training reference")
     if reference is not None:
         r = read_input(reference)
         ref = feature_reference(r["positions"], statics=r["statics"], quarantine=r["quarantine"])
     else:
         ref = load_reference(d)
         if ref is None: raise OceanguardError(f"model {d.name} was saved without reference.json (trained before drift existed): give its training data with --reference INPUT")
+    bar.update(); bar.set_postfix_str("reading the input")
     data = read_input(input, bbox, start, end)
     if anomalies is not None: data["anomalies"] = anomalies
+    bar.update(); bar.set_postfix_str("measuring")
     s = drift_summary(data["positions"], card, ref, data["anomalies"], data["quarantine"], data["statics"])
     s["input"], s["model_dir"], s["reference"] = str(input), str(d), str(reference) if reference is not None else str(d/REFERENCE_FILE)
     o = Path(out); o.mkdir(parents=True, exist_ok=True)
     (o/"drift.json").write_text(json.dumps(s, indent=1, default=float))
+    bar.update(); bar.set_postfix_str("writing the report")
     (o/"drift.html").write_text(drift_html(s, ref))
+    bar.update(); bar.close()
     return s
 
 def drift_main(argv: list[str] | None = None) -> int:

@@ -155,18 +155,27 @@ def export(inputs, fmt: str, what: str, out, bbox=None, start=None, end=None, ps
     if fmt == "mf-json" and what != "tracks": raise OceanguardError(f"--format mf-json holds trajectories: use --what tracks (got --what {what})")
     out = Path(out)
     if out.is_dir(): raise OceanguardError(f"--out is a directory, expected a file: {out}")
-    data, known = _load(inputs, what, bbox, start, end)
-    if pseudonymise_key is not None:
-        from oceanguard.privacy import Pseudonymiser
-        data = Pseudonymiser(pseudonymise_key, known).frame(data)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "geojson": return write_geojson(data, what, out)
-    if fmt == "mf-json": return write_mfjson(data, out)
-    if fmt == "kml": return write_kml(data, what, out)
-    if what == "tracks": data = pd.DataFrame([_track_props(o, g) for o, g in _tracks(data)])
-    if fmt == "csv": data.to_csv(out, index=False)
-    else: data.to_parquet(out, index=False)
-    return len(data)
+    import sys
+    from tqdm.auto import tqdm
+    with tqdm(total=3, desc="export", unit=" step", file=sys.stderr, disable=None, leave=False) as bar:   # stderr, terminals only
+        bar.set_postfix_str(f"reading {what}")
+        data, known = _load(inputs, what, bbox, start, end)
+        bar.update(); bar.set_postfix_str("pseudonymising" if pseudonymise_key is not None else "")
+        if pseudonymise_key is not None:
+            from oceanguard.privacy import Pseudonymiser
+            data = Pseudonymiser(pseudonymise_key, known).frame(data)
+        bar.update(); bar.set_postfix_str(f"writing {fmt}")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "geojson": n = write_geojson(data, what, out)
+        elif fmt == "mf-json": n = write_mfjson(data, out)
+        elif fmt == "kml": n = write_kml(data, what, out)
+        else:
+            if what == "tracks": data = pd.DataFrame([_track_props(o, g) for o, g in _tracks(data)])
+            if fmt == "csv": data.to_csv(out, index=False)
+            else: data.to_parquet(out, index=False)
+            n = len(data)
+        bar.update()
+    return n
 
 def export_main(argv: list[str] | None = None) -> int:
     "`oceanguard export INPUT... --format F --what W --out FILE [...]`."

@@ -291,7 +291,28 @@ class Listener:
         for k, v in cc.counts.items(): self.counts[k] += v
         self.timing["commit_s"] += time.perf_counter() - t2
         self.save_state()
+        self._govern(bid, cc, out if self.detector is not None else None, time.perf_counter() - t0)
         return cc.counts
+
+    def _govern(self, bid: str, cc, anomalies, seconds: float):
+        """After the batch is safe: its telemetry record, and when it raised or updated anomalies, its prediction record
+        (EU AI Act: which code and parameters, which data) in the store's record book. Never fails the feed."""
+        from oceanguard.telemetry import record_operation
+        counts = {k: int(cc.counts[k]) for k in ("input", "accepted", "quarantined", "duplicates")}
+        if anomalies is not None: counts["anomalies"] = int(len(anomalies))
+        record_operation("feed:batch", where=self.store, counts=counts, duration_s=seconds, params={"source": self.source_name})
+        if anomalies is None or not len(anomalies): return
+        try:
+            from oceanguard.core import frame_hash
+            from oceanguard.records import RecordBook, prediction_record
+            if getattr(self, "_lineage", None) is None:
+                from oceanguard.models.registry import lineage
+                self._lineage = lineage()
+            data = frame_hash(cc.positions[["object_id", "timestamp", "lat", "lon"]])
+            RecordBook(self.store).append(prediction_record(bid, anomalies, data, [f"{self.source_name}:{self.raw_file}"],
+                                                            params=self.detector.params, operation="listen",
+                                                            note="rules, incremental", lineage_info=self._lineage))
+        except OSError as e: print(f"oceanguard listen: prediction record not written ({e})", file=sys.stderr)
 
     def summary(self) -> str:
         c = self.counts

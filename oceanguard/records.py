@@ -37,6 +37,18 @@ def records_path(where) -> Path:
     if (p/RECORDS_FILE).exists() or (p.is_dir() and any(p.glob("batch_id=*"))): return p/RECORDS_FILE
     return p/"_records"/RECORDS_FILE
 
+def _last_record(f) -> dict | None:
+    "The last JSON line of the open binary file `f`, read backwards block by block (None for an empty file)."
+    f.seek(0, os.SEEK_END)
+    end = pos = f.tell()
+    buf = b""
+    while pos > 0:
+        step = min(1 << 16, pos); pos -= step
+        f.seek(pos); buf = f.read(step) + buf
+        lines = [l for l in buf.split(b"\n") if l.strip()]
+        if len(lines) >= 2 or (pos == 0 and lines): return json.loads(lines[-1])
+    return None
+
 class RecordBook:
     "An append-only book of records (JSON lines), each chained to the one before by its hash."
     def __init__(self, where): self.path = records_path(where)
@@ -54,15 +66,13 @@ class RecordBook:
         "Add `record` at the end (with `seq`, `prev_hash`, `record_hash`), flushed to disk under an exclusive lock; returns it."
         import fcntl
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a+") as f:
+        with open(self.path, "a+b") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
-            f.seek(0)
-            lines = [l for l in f.read().splitlines() if l.strip()]
-            last = json.loads(lines[-1]) if lines else None
+            last = _last_record(f)                           # read from the end: appending stays cheap as the book grows
             rec = {**record, "seq": (last["seq"] + 1) if last else 0, "prev_hash": last["record_hash"] if last else GENESIS}
             rec["record_hash"] = record_hash(rec)
             f.seek(0, os.SEEK_END)
-            f.write(json.dumps(rec, default=str, sort_keys=True) + "\n")
+            f.write((json.dumps(rec, default=str, sort_keys=True) + "\n").encode())
             f.flush(); os.fsync(f.fileno())
         return rec
 
@@ -101,10 +111,11 @@ def load_card(model) -> dict | None:
     except (OSError, json.JSONDecodeError): return None
 
 def prediction_record(batch_id: str, anomalies: pd.DataFrame, data_hash: str, sources, model_version: str | None = None,
-                      model_card=None, params: dict | None = None, operation: str = "detect", note: str = "", cwd=None) -> dict:
-    "The record of one prediction batch (see above); `model_card`: a folder, card.json or dict, copied."
+                      model_card=None, params: dict | None = None, operation: str = "detect", note: str = "", cwd=None,
+                      lineage_info: dict | None = None) -> dict:
+    "The record of one prediction batch (see above); `model_card`: a folder, card.json or dict, copied; `lineage_info`: `lineage()` computed once by a caller that records often."
     from oceanguard.models.registry import lineage
-    lin = lineage(cwd)
+    lin = lineage_info or lineage(cwd)
     kinds = anomalies["kind"].value_counts().sort_index() if len(anomalies) else pd.Series(dtype=int)
     return {"batch_id": batch_id, "operation": operation, "recorded_at": pd.Timestamp.now(tz="UTC").isoformat(),
             "operator": operator(), "model_version": model_version, "model_card": load_card(model_card),

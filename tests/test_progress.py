@@ -63,3 +63,16 @@ def test_evaluate_shows_its_stages_on_a_terminal_only(tmp_path, evaluation_files
     assert "evaluate" in shown and "matching events" in shown and "matching" not in out
     r = run_piped(["evaluate", "--anomalies", an, "--labels", lab, "--out", tmp_path / "m2.json"])
     assert r.returncode == 0 and r.stderr == ""
+
+
+@pytest.mark.parametrize("command,what", [
+    (["detect", FERRY, "--no-model", "--out", "{tmp}/an.parquet"], ["reading ferry_laeso_2022-10-15.csv", "rules"]),
+    (["export", FERRY, "--format", "geojson", "--what", "tracks", "--out", "{tmp}/t.geojson"], ["reading tracks", "writing geojson"]),
+])
+def test_detect_and_export_show_progress_on_a_terminal_only(tmp_path, command, what):
+    args = [str(a).replace("{tmp}", str(tmp_path)) for a in command]
+    rc, out, shown = run_with_terminal_stderr(args)
+    assert rc == 0 and all(w in shown for w in what), shown[-500:]
+    assert not any(w in out for w in what) and "\r" not in out
+    r = run_piped(args)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
