@@ -10,3 +10,23 @@ def _subnormal_floats_back():
     property-based tests (hypothesis, schemathesis) refuse to run without subnormals, so each test starts with them."""
     if "torch" in sys.modules: sys.modules["torch"].set_flush_denormal(False)
     yield
+
+
+OG = [sys.executable, "-c", "import sys; from oceanguard.cli import main; sys.exit(main())"]   # the `oceanguard` command
+
+
+@pytest.fixture(scope="session")
+def named_store(tmp_path_factory):
+    """A store of real reports that name their vessels (the Læsø ferry CSVs with names, call signs and IMOs, and the
+    DMA AisLib NMEA stream) with the anomalies `oceanguard detect STORE --out STORE --no-model` upserts into it."""
+    import subprocess
+    from oceanguard.store import ingest, load_anomalies, write_samples
+    d = tmp_path_factory.mktemp("named_store")
+    samples = d / "samples"
+    write_samples(samples)
+    s = d / "store"
+    ingest(sorted((samples / "dma-csv-laeso-ferry").glob("*.csv")) + [samples / "nmea-dma-aislib-2010" / "stream_example.txt"], s, progress=False)
+    r = subprocess.run(OG + ["detect", str(s), "--out", str(s), "--no-model"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert len(load_anomalies(s)) > 0
+    return s

@@ -12,20 +12,12 @@ import pytest
 
 from oceanguard.store import ingest, load_anomalies, load_positions, load_statics, write_samples
 
-OG = [sys.executable, "-c", "import sys; from oceanguard.cli import main; sys.exit(main())"]
+from conftest import OG
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    d = tmp_path_factory.mktemp("exports")
-    samples = d / "samples"
-    write_samples(samples)
-    s = d / "store"
-    ingest(sorted((samples / "dma-csv-laeso-ferry").glob("*.csv")) + [samples / "nmea-dma-aislib-2010" / "stream_example.txt"], s, progress=False)
-    r = subprocess.run(OG + ["detect", str(s), "--out", str(s), "--no-model"], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    assert len(load_anomalies(s)) > 0
-    return s
+@pytest.fixture
+def store(named_store):
+    return named_store
 
 
 def export(store, tmp_path, fmt, what, key=None):
