@@ -53,6 +53,10 @@ class Pseudonymiser:
             for f in ("name", "callsign", "imo"):
                 self.learn(pd.DataFrame({f: df.loc[df["field"] == f, "value"]}))
             return
+        if "mmsi" in df.columns:                         # MMSIs that are not nine digits: found in text as whole words
+            m = pd.to_numeric(df["mmsi"], errors="coerce").dropna().astype("int64")
+            m = pd.Series(pd.unique(m[(m >= 100_000) & ((m < 100_000_000) | (m > 999_999_999))]), dtype="int64")
+            if len(m): self._words.update(dict(zip(m.astype(str), _pseudo_ints(self.key, "mmsi", m, 9).astype(str))))
         for c in ("name", "callsign", "imo", "object_id", "linked_object_id"):
             if c not in df.columns: continue
             raw = df[c].dropna()

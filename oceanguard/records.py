@@ -16,12 +16,13 @@ import pandas as pd
 from .core import ArgumentParser, OceanguardError, stable_hash
 
 # %% auto #0
-__all__ = ['RECORDS_FILE', 'GENESIS', 'record_hash', 'records_path', 'RecordBook', 'operator', 'load_card', 'prediction_record',
-           'records_main']
+__all__ = ['RECORDS_FILE', 'GENESIS', 'LEGACY', 'record_hash', 'records_path', 'RecordBook', 'operator', 'load_card',
+           'prediction_record', 'records_main']
 
 # %% ../nbs/72_records.ipynb #9d4ffac3
 RECORDS_FILE = "records.jsonl"
 GENESIS = "0" * 64
+LEGACY = "legacy-sha256:"           # the first link after records of an older, unchained book: the hash of their bytes
 
 def _canonical(rec: dict) -> bytes:
     return json.dumps({k: v for k, v in rec.items() if k != "record_hash"}, sort_keys=True, separators=(",", ":"), default=str).encode()
@@ -69,7 +70,12 @@ class RecordBook:
         with open(self.path, "a+b") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             last = _last_record(f)                           # read from the end: appending stays cheap as the book grows
-            rec = {**record, "seq": (last["seq"] + 1) if last else 0, "prev_hash": last["record_hash"] if last else GENESIS}
+            if last is None: seq, prev = 0, GENESIS
+            elif "record_hash" in last: seq, prev = last["seq"] + 1, last["record_hash"]
+            else:                                            # a book written before records were chained: anchor its bytes
+                f.seek(0); old = f.read()
+                seq, prev = sum(1 for l in old.splitlines() if l.strip()), LEGACY + hashlib.sha256(old).hexdigest()
+            rec = {**record, "seq": seq, "prev_hash": prev}
             rec["record_hash"] = record_hash(rec)
             f.seek(0, os.SEEK_END)
             f.write((json.dumps(rec, default=str, sort_keys=True) + "\n").encode())
@@ -79,10 +85,14 @@ class RecordBook:
     def verify(self) -> list[str]:
         "What is wrong with the chain, one line per problem (empty when every record is as it was written)."
         if not self.path.exists(): return []
-        problems, prev = [], GENESIS
-        for i, line in enumerate([l for l in self.path.read_text().splitlines() if l.strip()]):
+        problems, prev, chained, seen = [], GENESIS, False, b""
+        for i, raw in enumerate([l for l in self.path.read_bytes().splitlines(keepends=True) if l.strip()]):
+            line, before, seen = raw.decode(errors="replace"), seen, seen + raw
             try: rec = json.loads(line)
             except json.JSONDecodeError: problems.append(f"line {i + 1}: not a JSON record"); prev = None; continue
+            if not chained and "record_hash" not in rec: continue          # written before the chain: anchored by the first link
+            if not chained and i: prev = LEGACY + hashlib.sha256(before).hexdigest()
+            chained = True
             if rec.get("seq") != i: problems.append(f"record {i}: seq is {rec.get('seq')} (a record was removed or moved)")
             if prev is not None and rec.get("prev_hash") != prev: problems.append(f"record {i}: does not follow the record before it (removed, moved or rewritten)")
             if rec.get("record_hash") != record_hash(rec): problems.append(f"record {i}: altered after it was written (hash mismatch)")
