@@ -70,7 +70,7 @@ class RowGroupIndex:
     touched row group's lat/lon/time columns kept decoded in memory: a bbox + time page finds its rows with NumPy over the few
     row groups whose ranges overlap (the files are sorted by time block and Morton key), then decodes whole rows of only the
     row groups that hold the page (a small LRU keeps those too)."""
-    def __init__(self, files: list[str], rows_cache: int = 128):
+    def __init__(self, files: list[str], rows_cache: int = 512):
         import pyarrow.parquet as pq
         self.files = [pq.ParquetFile(f, read_dictionary=["source", "object_id", "object_type"]) for f in files]
         st = []
@@ -156,7 +156,8 @@ class StorePositionRepository:
             ix = self._index.get()
             if ix is None: return Page(pd.DataFrame(columns=POSITION_COLUMNS), 0, False)
             t, more = ix.page(q.bbox, q.start, q.end, q.offset, q.limit)
-            return Page(_positions_frame(t) if t is not None else pd.DataFrame(columns=POSITION_COLUMNS), None, more)
+            if t is None: return Page(pd.DataFrame(columns=POSITION_COLUMNS), None, more)
+            return Page(None, None, more, table=t, to_frame=_positions_frame)            # rendered from Arrow, no pandas
         dset = self._ds.get()
         if dset is None: return Page(pd.DataFrame(columns=POSITION_COLUMNS), 0, False)
         expr = S.position_filter(q.bbox, q.start, q.end, q.sources, q.object_types, q.object_ids)

@@ -135,12 +135,17 @@ def make_query(bbox=None, datetime=None, limit=None, offset=None, kind=None, sev
                  parse_list(severity, "severity", SEVERITIES), parse_list(detector, "detector"), parse_list(source, "source"),
                  parse_list(object_type, "object_type"), parse_list(object_id, "object_id"))
 
-@dataclass
 class Page:
-    "Rows of one page; `matched`: how many match in all (None when not counted), `more`: whether a next page exists."
-    rows: pd.DataFrame
-    matched: int | None
-    more: bool
+    """Rows of one page; `matched`: how many match in all (None when not counted), `more`: whether a next page exists.
+    An adapter that reads Arrow may give the page as `table` (and `to_frame`): the web adapter then renders it column by
+    column without pandas, and `rows` is made only when something asks for a DataFrame."""
+    def __init__(self, rows: pd.DataFrame | None = None, matched: int | None = None, more: bool = False, table=None, to_frame=None):
+        self._rows, self.matched, self.more, self.table, self._to_frame = rows, matched, more, table, to_frame
+    @property
+    def rows(self) -> pd.DataFrame:
+        if self._rows is None: self._rows = self._to_frame(self.table) if self._to_frame else self.table.to_pandas()
+        return self._rows
+    def __repr__(self): return f"Page({len(self.rows)} rows, matched={self.matched}, more={self.more})"
 
 # %% ../../nbs/60_service_core.ipynb #20633d94
 @runtime_checkable
