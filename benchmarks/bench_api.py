@@ -3,7 +3,9 @@
 Builds once (cached under benchmarks/.cache) a store of the real NOAA day 2020-01-01 (5.46M rows) plus a copy shifted to
 2020-01-02 (10.9M positions; `--quick`: the first 1M rows of the day only), compares the two position query paths in process
 (pyarrow dataset with row-group statistics vs DuckDB over the Delta table's Parquet files), then starts the real server
-(uvicorn on 127.0.0.1) and loads it with httpx clients. Prints p50/p95/p99 latency and requests/s.
+(uvicorn on 127.0.0.1, 1 and 2 workers) and loads it with `wrk` (or one asyncio process of httpx clients) at 4, 8 and 16
+concurrent keep-alive clients, every request a different query. Prints p50/p95/p99 latency, requests/s and the CPU share of
+the server and of the load generator (they share the cores).
 Target (2 cores): p95 <= 100 ms and >= 200 requests/s.
 """
 from __future__ import annotations
@@ -123,61 +125,159 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
 
 
-async def load(base: str, queries: list[tuple], clients: int, seconds: float) -> tuple[list[float], int, float]:
+def item_paths(queries: list[tuple]) -> list[str]:
+    "The GET paths of the queries: positions by bbox and time, one page of 100."
+    from urllib.parse import urlencode
+    return ["/collections/positions/items?" + urlencode({"bbox": ",".join(map(str, b)), "datetime": f"{x}/{y}", "limit": 100}) for b, x, y in queries]
+
+
+def _tree(pid: int) -> list[int]:
+    "A process and its descendants (Linux /proc)."
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop(); out.append(p)
+        try:
+            for t in os.listdir(f"/proc/{p}/task"):
+                todo += [int(c) for c in open(f"/proc/{p}/task/{t}/children").read().split()]
+        except OSError: pass
+    return out
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    "User + system CPU seconds of `pids` so far (Linux /proc)."
+    tot = 0
+    for p in pids:
+        try: f = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+        except OSError: continue
+        tot += int(f[11]) + int(f[12])
+    return tot / os.sysconf("SC_CLK_TCK")
+
+
+WRK_LUA = r"""
+local paths = {}
+for line in io.lines(os.getenv("OG_PATHS")) do paths[#paths + 1] = line end
+local i = tonumber(os.getenv("OG_OFFSET") or "0")
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i % #paths) + 1])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("OGRESULT %d %d %d %d %.3f %.3f %.3f\n", summary.requests, summary.duration,
+    e.connect + e.read + e.write + e.timeout, e.status, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000))
+end
+"""
+
+
+def load_wrk(base: str, paths: list[str], clients: int, seconds: float, offset: int = 0) -> dict:
+    "`wrk` (one thread, `clients` keep-alive connections) over `paths` in turn; its own CPU share measured beside."
+    CACHE.mkdir(parents=True, exist_ok=True)
+    (CACHE / "paths.txt").write_text("\n".join(paths) + "\n")
+    (CACHE / "items.lua").write_text(WRK_LUA)
+    env = {**os.environ, "OG_PATHS": str(CACHE / "paths.txt"), "OG_OFFSET": str(offset)}
+    p = subprocess.Popen(["wrk", "-t1", f"-c{clients}", f"-d{int(seconds)}s", "--timeout", "10s", "-s", str(CACHE / "items.lua"), base],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out, _ = p.communicate()
+    line = next((l for l in out.splitlines() if l.startswith("OGRESULT")), None)
+    if line is None: raise SystemExit(f"wrk gave no result:\n{out[-2000:]}")
+    n, dur_us, errs, bad_status, p50, p95, p99 = line.split()[1:]
+    return {"n": int(n), "wall": int(dur_us) / 1e6, "errors": int(errs) + int(bad_status), "p50": float(p50), "p95": float(p95), "p99": float(p99)}
+
+
+async def _load_httpx(base: str, paths: list[str], clients: int, seconds: float, offset: int = 0):
     import httpx
     lat, errors, stop = [], 0, time.perf_counter() + seconds
-    async def client(k: int):
+    async def client(k: int, c):
         nonlocal errors
-        async with httpx.AsyncClient(base_url=base, timeout=30) as c:
-            i = k
-            while time.perf_counter() < stop:
-                bbox, a, b = queries[i % len(queries)]; i += clients
-                t = time.perf_counter()
-                r = await c.get("/collections/positions/items", params={"bbox": ",".join(map(str, bbox)), "datetime": f"{a}/{b}", "limit": 100})
-                lat.append((time.perf_counter() - t) * 1e3)
-                if r.status_code != 200: errors += 1
-    t0 = time.perf_counter()
-    await asyncio.gather(*(client(k) for k in range(clients)))
-    return lat, errors, time.perf_counter() - t0
+        i = offset + k
+        while time.perf_counter() < stop:
+            t = time.perf_counter()
+            r = await c.get(paths[i % len(paths)]); i += clients
+            lat.append((time.perf_counter() - t) * 1e3)
+            if r.status_code != 200: errors += 1
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as c:        # HTTP/1.1, keep-alive
+        t0 = time.perf_counter()
+        await asyncio.gather(*(client(k, c) for k in range(clients)))
+        wall = time.perf_counter() - t0
+    p50, p95, p99 = np.percentile(lat, [50, 95, 99]) if lat else (float("nan"),) * 3
+    return {"n": len(lat), "wall": wall, "errors": errors, "p50": p50, "p95": p95, "p99": p99}
+
+
+def load_httpx(base, paths, clients, seconds, offset=0) -> dict:
+    "One asyncio process of httpx clients (this process: its CPU is the generator's)."
+    return asyncio.run(_load_httpx(base, paths, clients, seconds, offset))
+
+
+def start_server(store: Path, workers: int):
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""), "OCEANGUARD_TELEMETRY": os.environ.get("OCEANGUARD_TELEMETRY", "")}
+    srv = subprocess.Popen([sys.executable, "-c", "import sys; from oceanguard.cli import main; sys.exit(main())", "serve", str(store), "--host", "127.0.0.1",
+                            "--port", str(port), "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    import httpx
+    for _ in range(600):
+        try:
+            if httpx.get(base + "/health", timeout=1).status_code == 200: return srv, base
+        except httpx.HTTPError: pass
+        if srv.poll() is not None: raise SystemExit(f"server exited: {srv.stderr.read().decode()[-2000:]}")
+        time.sleep(0.1)
+    srv.terminate(); raise SystemExit("server did not answer /health")
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="1M rows, short load")
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--clients", type=int, default=8)
-    ap.add_argument("--seconds", type=float, default=None)
+    ap.add_argument("--workers", default="1,2", help="uvicorn worker counts to measure (default 1,2)")
+    ap.add_argument("--clients", default="4,8,16", help="concurrent clients (keep-alive connections) to measure (default 4,8,16)")
+    ap.add_argument("--seconds", type=float, default=None, help="seconds of load per cell (default 20; quick 8)")
+    ap.add_argument("--generator", choices=["wrk", "httpx"], default="wrk" if shutil.which("wrk") else "httpx",
+                    help="load generator: wrk (C, cheap; apt install wrk) or one asyncio process of httpx clients")
+    ap.add_argument("--warmup", type=float, default=10, help="seconds of unmeasured load first, per server (default 10)")
+    ap.add_argument("--no-compare", action="store_true", help="skip the in-process comparison of query paths")
     ap.add_argument("--build-only", action="store_true")
     a = ap.parse_args(argv)
     store = build_store(a.quick)
     if a.build_only: return 0
     from oceanguard.store import data_files
     days = sorted({Path(f).parent.name.split("=")[-1] for f in data_files(store)})
-    queries = random_queries(2000, days)
+    queries = random_queries(40_000, days)
     print(f"store: {store} ({len(data_files(store))} files, days {', '.join(days)})")
-    compare_paths(store, queries[:200 if not a.quick else 60])
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    srv = subprocess.Popen([sys.executable, "-c", "import sys; from oceanguard.cli import main; sys.exit(main())", "serve", str(store), "--host", "127.0.0.1", "--port", str(port),
-                            "--workers", str(a.workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        import httpx
-        for _ in range(600):
-            try:
-                if httpx.get(base + "/health", timeout=1).status_code == 200: break
-            except httpx.HTTPError: pass
-            if srv.poll() is not None: raise SystemExit(f"server exited: {srv.stderr.read().decode()[-2000:]}")
-            time.sleep(0.1)
-        asyncio.run(load(base, queries[:50], a.clients, 2.0))               # warm-up (each worker opens its dataset)
-        lat, errors, wall = asyncio.run(load(base, queries, a.clients, a.seconds or (10 if a.quick else 30)))
-        p50, p95, p99 = np.percentile(lat, [50, 95, 99])
-        rps = len(lat) / wall
-        print(f"HTTP, {a.workers} worker(s), {a.clients} clients, {len(lat):,} requests in {wall:.1f} s, {errors} errors")
-        print(f"  latency p50 {p50:.1f} ms  p95 {p95:.1f} ms  p99 {p99:.1f} ms;  {rps:.0f} requests/s")
-        print(f"  target p95 <= 100 ms: {'met' if p95 <= 100 else 'MISSED'};  >= 200 requests/s: {'met' if rps >= 200 else 'MISSED'}")
-    finally:
-        srv.terminate(); srv.wait(10)
+    if not a.no_compare: compare_paths(store, queries[:200 if not a.quick else 60])
+    paths = item_paths(queries[1000:])                   # every request a different query: the response cache never answers
+    seconds = a.seconds or (8 if a.quick else 20)
+    run = load_wrk if a.generator == "wrk" else load_httpx
+    print(f"\nHTTP load: random bbox (0.5-2 deg) + 1-3 h positions pages of 100, {seconds:.0f} s per cell, generator {a.generator}, "
+          f"{os.cpu_count()} cores shared by server and generator")
+    print(f"{'workers':>7} {'clients':>7} {'requests':>9} {'errors':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'req/s':>6} {'server CPU':>10} {'generator CPU':>13}  target")
+    offset, rows = 0, []
+    for w in [int(x) for x in str(a.workers).split(",")]:
+        srv, base = start_server(store, w)
+        try:
+            run(base, item_paths(queries[:1000]), 8, a.warmup)     # warm-up: each worker decodes the row groups it touches once (not measured)
+            for c in [int(x) for x in str(a.clients).split(",")]:
+                spids = _tree(srv.pid)
+                s0, t0 = cpu_seconds(spids), time.perf_counter()
+                g0 = sum(os.times()[:2]) + (cpu_seconds([]) if a.generator == "httpx" else 0)
+                gen_before = os.times()
+                r = run(base, paths, c, seconds, offset)
+                offset += r["n"] + 1
+                wall = time.perf_counter() - t0
+                s_cpu = cpu_seconds(spids) - s0
+                if a.generator == "wrk":
+                    gen_after = os.times()
+                    g_cpu = (gen_after.children_user + gen_after.children_system) - (gen_before.children_user + gen_before.children_system)
+                else:
+                    g_cpu = sum(os.times()[:2]) - g0
+                rps = r["n"] / r["wall"]
+                ok = r["p95"] <= 100 and rps >= 200
+                rows.append((w, c, r, rps, s_cpu / wall, g_cpu / wall))
+                print(f"{w:>7} {c:>7} {r['n']:>9,} {r['errors']:>6} {r['p50']:>7.1f} {r['p95']:>7.1f} {r['p99']:>7.1f} {rps:>6.0f} "
+                      f"{100 * s_cpu / wall:>8.0f} % {100 * g_cpu / wall:>11.0f} %  {'met' if ok else 'MISSED'}", flush=True)
+        finally:
+            srv.terminate(); srv.wait(10)
+    print("CPU shares are of one core (200 % = both cores); target: p95 <= 100 ms and >= 200 requests/s")
     return 0
 
 

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from oceanguard.detect import filter_anomalies
-from oceanguard.service.core import (InvalidParameter, NotFound, Pseudonymiser, detect_positions, explain_anomaly, list_items,
-                                     make_query, memory_services, pseudonym_key, record_verdict)
+from oceanguard.service.core import (InvalidParameter, NotFound, ResponsePseudonymiser, detect_positions, explain_anomaly, list_items,
+                                     make_query, memory_services, record_verdict)
 
 T0 = pd.Timestamp("2022-10-15T00:00", tz="UTC")
 
@@ -75,29 +75,48 @@ def test_explanation_parses_evidence_and_lists_verdicts(svc):
     with pytest.raises(NotFound): explain_anomaly(svc, "a999")
 
 
-@pytest.mark.parametrize("verdict,kind", [("confirmed", None), ("false_alarm", "false_alarm"), ("unsure", "unsure")])
-def test_verdict_labels(svc, verdict, kind):
+@pytest.mark.parametrize("verdict", ["confirmed", "false_alarm", "unsure"])
+def test_verdict_labels_use_the_contract_columns(verdict):
+    svc = memory_services(*fleet())
     a = fleet()[2].set_index("anomaly_id").loc["a002"]
-    lab = record_verdict(svc, "a002", verdict, "ana")
-    assert lab["kind"] == (kind or a["kind"]) and lab["object_id"] == a["object_id"] and lab["related_id"] == "a002"
-    assert lab["source"] == "investigator" and lab["note"].startswith(f"verdict={verdict}")
+    lab = record_verdict(svc, "a002", verdict, "ana", "seen from the bridge")
+    assert (lab["kind"], lab["object_id"], lab["anomaly_id"], lab["verdict"]) == (a["kind"], a["object_id"], "a002", verdict)
+    assert (lab["source"], lab["author"], lab["note"], lab["created_at"]) == ("investigator", "ana", "seen from the bridge", svc.clock.now())
+    from oceanguard.labels import anomaly_verdicts
+    got = anomaly_verdicts(pd.DataFrame(svc.labels.rows))
+    assert got[["anomaly_id", "verdict", "author"]].values.tolist() == [["a002", verdict, "ana"]]
 
 
-def test_pseudonymiser_hides_every_mmsi_of_the_fleet(svc):
+def test_a_later_verdict_of_the_same_author_supersedes():
+    svc = memory_services(*fleet())
+    record_verdict(svc, "a003", "unsure", "ana")
+    svc.clock.t = svc.clock.t + pd.Timedelta("1h")
+    record_verdict(svc, "a003", "confirmed", "ana")
+    record_verdict(svc, "a003", "false_alarm", "ben")
+    assert sorted((v["author"], v["verdict"]) for v in explain_anomaly(svc, "a003")["verdicts"]) == [("ana", "confirmed"), ("ben", "false_alarm")]
+
+
+
+def test_pseudonymiser_hides_every_identity_of_the_fleet(svc):
     _, objs, an = fleet()
-    ps = Pseudonymiser(pseudonym_key(b"deployment secret"), svc.objects.mmsis())
+    ps = ResponsePseudonymiser(b"deployment secret", svc.objects.identities())
     body = json.dumps([ps.apply(explain_anomaly(svc, a) | {"start": None, "end": None}) for a in an["anomaly_id"][:20]], default=str)
     for m in objs["mmsi"]: assert str(m) not in body
-    again = Pseudonymiser(pseudonym_key(b"deployment secret"), svc.objects.mmsis())
-    assert again.apply({"mmsi": 219000001}) == ps.apply({"mmsi": 219000001})            # stable across workers with one secret
-    assert Pseudonymiser(pseudonym_key(b"other"), ()).apply({"mmsi": 219000001}) != ps.apply({"mmsi": 219000001})
+    assert not any(n in json.dumps(ps.apply(objs.drop(columns=["first_seen", "last_seen"]).to_dict("records"))) for n in objs["name"])
+    again = ResponsePseudonymiser(b"deployment secret", svc.objects.identities())
+    assert again.apply({"mmsi": 219000001}) == ps.apply({"mmsi": 219000001})            # stable across workers with one key
+    assert ResponsePseudonymiser(b"other").apply({"mmsi": 219000001}) != ps.apply({"mmsi": 219000001})
+    from oceanguard.privacy import Pseudonymiser                                        # the command line's pseudonyms
+    cli = Pseudonymiser(b"deployment secret", [objs]).frame(an)
+    assert ps.frame(an)[["object_id", "mmsi", "explanation"]].equals(cli[["object_id", "mmsi", "explanation"]])
 
 
 def test_detect_positions_accepts_records_and_names_bad_columns(svc):
     rows = pd.DataFrame({"MMSI": [1, 1, 1], "BaseDateTime": ["2020-01-01T00:00:00", "2020-01-01T00:01:00", "2020-01-01T00:02:00"],
                          "LAT": [55.0, 56.0, 55.0], "LON": [12.0, 12.0, 12.0]})
-    an, note = detect_positions(svc, rows)
+    an, note, rec = detect_positions(svc, rows, operator="anna")
     assert "teleport" in set(an["kind"]) and set(an["object_id"]) == {"mmsi:1"} and note.startswith("rules only")
+    assert (rec["operator"], rec["operation"], rec["counts"]["anomalies"], rec["params"]["kinds"][0]) == ("anna", "api:detect", len(an), "ais_gap")
     for df, param in ((rows.drop(columns="LON"), "lon"), (rows.assign(LAT=[55, 95, 55]), "lat"), (rows.drop(columns="MMSI"), "object_id"),
                       (rows.assign(MMSI=["x", 1, 1]), "mmsi"), (rows.iloc[:0], "body")):
         with pytest.raises(InvalidParameter) as e: detect_positions(svc, df)

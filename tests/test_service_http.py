@@ -136,16 +136,29 @@ def test_detect_on_posted_csv_geojson_and_records(api):
     problem(api.post("/detect", content=CSV, headers={"content-type": "text/csv"}, params={"kinds": "piracy"}), 400, "kinds")
 
 
+def test_detect_appends_a_prediction_record(api, store):
+    from oceanguard.records import RecordBook
+    before = len(RecordBook(store).records())
+    r = api.post("/detect", content=CSV, headers={"content-type": "text/csv"}).json()
+    recs = RecordBook(store).records()
+    assert len(recs) == before + 1 and RecordBook(store).verify() == []
+    assert (recs[-1]["batch_id"], recs[-1]["operation"], recs[-1]["operator"], recs[-1]["counts"]["anomalies"]) == (r["batch_id"], "api:detect", "anonymous", len(r["anomalies"]))
+
+
 def test_verdicts(api, store, tmp_path):
     aid = load_anomalies(store)["anomaly_id"].iloc[1]
     r = api.post("/labels", json={"anomaly_id": aid, "verdict": "false_alarm", "author": "ana", "note": "pilot boat"})
-    assert r.status_code == 201 and r.json()["kind"] == "false_alarm"
+    a = load_anomalies(store).set_index("anomaly_id").loc[aid]
+    assert r.status_code == 201 and (r.json()["kind"], r.json()["verdict"], r.json()["anomaly_id"]) == (a["kind"], "false_alarm", aid)
     assert api.get(f"/anomalies/{aid}").json()["verdicts"][-1]["verdict"] == "false_alarm"
     problem(api.post("/labels", json={"anomaly_id": "nope", "verdict": "confirmed"}), 404, "anomaly_id")
     problem(api.post("/labels", json={"anomaly_id": aid, "verdict": "maybe"}), 400, "verdict")
     problem(api.post("/labels", json={"verdict": "confirmed"}), 400, "anomaly_id")
-    from oceanguard.labels import LabelStore
-    assert aid in set(LabelStore(store / "labels").load()["related_id"])
+    from oceanguard.labels import LabelStore, anomaly_verdicts
+    v = anomaly_verdicts(LabelStore(store / "labels").load()).set_index("anomaly_id")
+    assert (v.loc[aid, "verdict"], v.loc[aid, "author"], v.loc[aid, "note"]) == ("false_alarm", "ana", "pilot boat")
+    from oceanguard.evaluate import investigator_precision            # the evaluation counts the API's verdict
+    assert investigator_precision(load_anomalies(store), LabelStore(store / "labels").load())["false_alarm"] >= 1
 
 
 def test_map_health_models(api, store):

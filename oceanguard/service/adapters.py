@@ -24,7 +24,7 @@ from .. import store as S
 # %% auto #0
 __all__ = ['POSITION_COLUMNS', 'table_version', 'RowGroupIndex', 'StorePositionRepository', 'DuckDBPositionRepository',
            'StoreObjectRepository', 'StoreAnomalyRepository', 'FolderModelRegistry', 'StoreLabelRepository',
-           'JsonlTelemetry', 'SystemClock', 'ResponseCache', 'bootstrap']
+           'StoreTelemetry', 'StoreRecords', 'SystemClock', 'ResponseCache', 'bootstrap']
 
 # %% ../../nbs/61_service_adapters.ipynb #a44af5a4
 def table_version(store, table: str) -> int:
@@ -70,7 +70,7 @@ class RowGroupIndex:
     touched row group's lat/lon/time columns kept decoded in memory: a bbox + time page finds its rows with NumPy over the few
     row groups whose ranges overlap (the files are sorted by time block and Morton key), then decodes whole rows of only the
     row groups that hold the page (a small LRU keeps those too)."""
-    def __init__(self, files: list[str], rows_cache: int = 128):
+    def __init__(self, files: list[str], rows_cache: int = 512):
         import pyarrow.parquet as pq
         self.files = [pq.ParquetFile(f, read_dictionary=["source", "object_id", "object_type"]) for f in files]
         st = []
@@ -156,13 +156,17 @@ class StorePositionRepository:
             ix = self._index.get()
             if ix is None: return Page(pd.DataFrame(columns=POSITION_COLUMNS), 0, False)
             t, more = ix.page(q.bbox, q.start, q.end, q.offset, q.limit)
-            return Page(_positions_frame(t) if t is not None else pd.DataFrame(columns=POSITION_COLUMNS), None, more)
+            if t is None: return Page(pd.DataFrame(columns=POSITION_COLUMNS), None, more)
+            return Page(None, None, more, table=t, to_frame=_positions_frame)            # rendered from Arrow, no pandas
         dset = self._ds.get()
         if dset is None: return Page(pd.DataFrame(columns=POSITION_COLUMNS), 0, False)
         expr = S.position_filter(q.bbox, q.start, q.end, q.sources, q.object_types, q.object_ids)
         t = dset.scanner(columns=POSITION_COLUMNS, filter=expr, batch_readahead=1, fragment_readahead=1).head(q.offset + q.limit + 1)
         more = t.num_rows > q.offset + q.limit
         return Page(_positions_frame(t.slice(q.offset, q.limit)), None, more)
+    def version(self) -> int:
+        "The positions table version the index answers from (responses are cached per version)."
+        self._index.get(); return self._index.version
     def trajectory(self, object_id, start=None, end=None, limit=LIMIT_MAX) -> pd.DataFrame:
         ids = [object_id] + ([f"mmsi:{object_id}"] if object_id.isdigit() else [])
         df = S.load_positions(self.store, start=start, end=end, object_ids=ids, columns=POSITION_COLUMNS) if self._ds.get() is not None else pd.DataFrame(columns=POSITION_COLUMNS)
@@ -227,6 +231,9 @@ class StoreObjectRepository:
         hit = o[o["object_id"].astype(str).isin([object_id, f"mmsi:{object_id}"])]
         return hit.iloc[0].to_dict() if len(hit) else None
     def mmsis(self) -> set[int]: return set(int(m) for m in self.frame()["mmsi"].dropna())
+    def identities(self) -> list[pd.DataFrame]:
+        "The catalogue and the static history: every name, call sign and IMO a pseudonymiser must find in text."
+        return [self.frame(), S.load_statics(self.store) if table_version(self.store, S.STATICS_DIR) >= 0 else None]
 
 class StoreAnomalyRepository:
     """The store's anomalies table held in memory per Delta version (polled every `poll_s`): item queries filter it with the
@@ -240,6 +247,7 @@ class StoreAnomalyRepository:
             return empty_anomalies().assign(updated_at=pd.Series(dtype="datetime64[ns, UTC]"), run_id=pd.Series(dtype="string"))
         return S.load_anomalies(self.store, extra=True)
     def frame(self) -> pd.DataFrame: return self._an.get()
+    def version(self) -> int: self._an.get(); return self._an.version
     def query(self, q: Query) -> Page: return page(filter_anomaly_rows(self.frame(), q), q)
     def get(self, anomaly_id: str) -> dict | None:
         a = self.frame()
@@ -273,39 +281,51 @@ class FolderModelRegistry:
         except OceanguardError as e: return None, f"rules only: {e}"
         try: an = model_anomalies(positions, d, explain=True)
         except OceanguardError as e: return None, f"rules only: model {d.name} could not score these positions ({e})"
+        an.attrs["model_dir"] = str(d)                                   # for the prediction record (its card)
         return an, f"rules and model {d.name}"
 
 class StoreLabelRepository:
-    "Verdicts in a label folder (`oceanguard.labels.LabelStore`, LABELS contract)."
+    "Verdict labels in a label folder (`oceanguard.labels.LabelStore`: LABELS contract with `anomaly_id`, `verdict`, `created_at`)."
     def __init__(self, path):
         from oceanguard.labels import LabelStore
         self.labels, self.lock = LabelStore(path), threading.Lock()
     def add(self, label: dict) -> dict:
-        from oceanguard.contracts import LABELS
         from oceanguard.labels import make_labels
-        row = pd.DataFrame([{k: label.get(k) for k in LABELS.columns if k != "label_id"}])
-        made = make_labels(row)
-        with self.lock: new = self.labels.add(made)
+        made = make_labels(pd.DataFrame([label]))
+        with self.lock: new = self.labels.add(made)                    # a process lock; LabelStore replaces its file atomically
         return {**label, "label_id": str(made["label_id"].iloc[0]), "new": bool(new)}
     def for_anomaly(self, anomaly_id: str) -> list[dict]:
+        "The current verdicts on `anomaly_id` (each author's latest), oldest first."
         df = self.labels.load()
-        df = df[df["related_id"].astype(str) == anomaly_id]
-        recs = json.loads(df.to_json(orient="records", date_format="iso"))
-        for r in recs: r["verdict"] = str(r.get("note") or "").split(";")[0].removeprefix("verdict=") or None
-        return recs
+        df = df[df["anomaly_id"].astype("string") == anomaly_id].sort_values("created_at", kind="stable")
+        return json.loads(df.to_json(orient="records", date_format="iso"))
 
-class JsonlTelemetry:
-    "Request events appended as JSON lines to `path` (when given), the last `keep` also in memory."
-    def __init__(self, path=None, keep: int = 1000):
-        self.path, self.keep, self.events, self.lock = (Path(path) if path else None), keep, [], threading.Lock()
-        if self.path: self.path.parent.mkdir(parents=True, exist_ok=True)
+class StoreTelemetry:
+    """Request events written through `oceanguard.telemetry.record_operation` to the telemetry of `where` (a store: its
+    `_telemetry` folder; or a telemetry folder), the last `keep` also in memory (`recent`); `read` gives the store's
+    telemetry (every operation: API requests, CLI runs, pipeline stages) newest last."""
+    def __init__(self, where, keep: int = 1000):
+        self.where, self.keep, self.events, self.lock = Path(where), keep, [], threading.Lock()
     def record(self, event: dict) -> None:
-        line = json.dumps(event, default=str)
+        from oceanguard.telemetry import record_operation
+        status = event.get("status")
+        rec = record_operation(event["operation"], where=self.where, counts={"status": status} if status is not None else None,
+                               duration_s=event.get("duration_s"), who=event.get("who"),
+                               outcome="ok" if status is None or status < 400 else f"http {status}")
         with self.lock:
-            self.events.append(event); del self.events[:-self.keep]
-            if self.path:
-                with open(self.path, "a") as f: f.write(line + "\n")
+            self.events.append(rec or event); del self.events[:-self.keep]
     def recent(self, n: int = 100) -> list[dict]: return self.events[-n:]
+    def read(self, n: int = 100, since=None, operation: str | None = None) -> list[dict]:
+        from oceanguard.telemetry import read_telemetry
+        df = read_telemetry(self.where, since=since, operation=operation).tail(n)
+        return json.loads(df.to_json(orient="records", date_format="iso"))
+
+class StoreRecords:
+    "Prediction records appended to the store's record book (`oceanguard.records.RecordBook`, hash-chained)."
+    def __init__(self, store):
+        from oceanguard.records import RecordBook
+        self.book = RecordBook(store)
+    def append(self, record: dict) -> dict: return self.book.append(record)
 
 class SystemClock:
     def now(self) -> pd.Timestamp: return pd.Timestamp.now(tz="UTC")
@@ -325,9 +345,10 @@ class ResponseCache:
 
 # %% ../../nbs/61_service_adapters.ipynb #c0c5a0f6
 def bootstrap(store, models=None, labels=None, telemetry=None, title: str = "oceanguard") -> Services:
-    "The real services over a store folder: its positions, catalogue and anomalies; models under `models`; labels in `labels` (default `<store>/labels`)."
+    """The real services over a store folder: its positions, catalogue and anomalies; models under `models`; labels in
+    `labels` (default `<store>/labels`); telemetry in the store's (or the `telemetry` folder); prediction records in the store's book."""
     s = Path(store)
     if not S.is_store(s): raise OceanguardError(f"not a store (no positions or anomalies table): {s}")
     pr = StorePositionRepository(s)
     return Services(pr, StoreObjectRepository(s, pr), StoreAnomalyRepository(s), FolderModelRegistry(models),
-                    StoreLabelRepository(labels or s / "labels"), JsonlTelemetry(telemetry), SystemClock(), title)
+                    StoreLabelRepository(labels or s / "labels"), StoreTelemetry(telemetry or s), SystemClock(), title, StoreRecords(s))

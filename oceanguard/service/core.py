@@ -6,27 +6,28 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import math
 import re
+import json
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Iterable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 import pandas as pd
 
 from ..core import OceanguardError
-from ..contracts import SEVERITIES
+from ..contracts import SEVERITIES, VERDICTS
 
 # %% auto #0
-__all__ = ['LIMIT_DEFAULT', 'LIMIT_MAX', 'COLLECTIONS', 'VERDICTS', 'ServiceError', 'InvalidParameter', 'NotFound',
-           'Unauthorized', 'Forbidden', 'parse_bbox', 'parse_datetime', 'parse_limit', 'parse_offset', 'parse_list',
-           'Query', 'make_query', 'Page', 'PositionRepository', 'ObjectRepository', 'AnomalyRepository',
-           'ModelRegistry', 'LabelRepository', 'TelemetrySink', 'Clock', 'Services', 'MemoryPositions', 'MemoryObjects',
-           'MemoryAnomalies', 'MemoryModels', 'MemoryLabels', 'MemoryTelemetry', 'FixedClock', 'memory_services',
-           'filter_anomaly_rows', 'filter_object_rows', 'page', 'list_items', 'get_item', 'explain_anomaly',
-           'object_trajectory', 'posted_positions', 'detect_positions', 'list_models', 'model_card', 'record_verdict',
-           'health', 'Pseudonymiser', 'pseudonym_key']
+__all__ = ['LIMIT_DEFAULT', 'LIMIT_MAX', 'COLLECTIONS', 'ServiceError', 'InvalidParameter', 'NotFound', 'Unauthorized',
+           'Forbidden', 'parse_bbox', 'parse_datetime', 'parse_limit', 'parse_offset', 'parse_list', 'Query',
+           'make_query', 'Page', 'PositionRepository', 'ObjectRepository', 'AnomalyRepository', 'ModelRegistry',
+           'LabelRepository', 'TelemetrySink', 'PredictionRecords', 'Clock', 'Services', 'MemoryPositions',
+           'MemoryObjects', 'MemoryAnomalies', 'MemoryModels', 'MemoryLabels', 'MemoryTelemetry', 'MemoryRecords',
+           'FixedClock', 'memory_services', 'filter_anomaly_rows', 'filter_object_rows', 'page', 'list_items',
+           'get_item', 'explain_anomaly', 'object_trajectory', 'posted_positions', 'detect_positions', 'list_models',
+           'model_card', 'record_verdict', 'health', 'ResponsePseudonymiser']
 
 # %% ../../nbs/60_service_core.ipynb #56ddf760
 class ServiceError(OceanguardError):
@@ -43,7 +44,6 @@ class Forbidden(ServiceError): status, title = 403, "Role not allowed"
 # %% ../../nbs/60_service_core.ipynb #c57fcc7c
 LIMIT_DEFAULT, LIMIT_MAX = 100, 10_000
 COLLECTIONS = ("positions", "objects", "anomalies")
-VERDICTS = ("confirmed", "false_alarm", "unsure")
 _OPEN = ("", "..")
 
 def parse_bbox(text: str | None, param: str = "bbox") -> tuple[float, float, float, float] | None:
@@ -135,12 +135,17 @@ def make_query(bbox=None, datetime=None, limit=None, offset=None, kind=None, sev
                  parse_list(severity, "severity", SEVERITIES), parse_list(detector, "detector"), parse_list(source, "source"),
                  parse_list(object_type, "object_type"), parse_list(object_id, "object_id"))
 
-@dataclass
 class Page:
-    "Rows of one page; `matched`: how many match in all (None when not counted), `more`: whether a next page exists."
-    rows: pd.DataFrame
-    matched: int | None
-    more: bool
+    """Rows of one page; `matched`: how many match in all (None when not counted), `more`: whether a next page exists.
+    An adapter that reads Arrow may give the page as `table` (and `to_frame`): the web adapter then renders it column by
+    column without pandas, and `rows` is made only when something asks for a DataFrame."""
+    def __init__(self, rows: pd.DataFrame | None = None, matched: int | None = None, more: bool = False, table=None, to_frame=None):
+        self._rows, self.matched, self.more, self.table, self._to_frame = rows, matched, more, table, to_frame
+    @property
+    def rows(self) -> pd.DataFrame:
+        if self._rows is None: self._rows = self._to_frame(self.table) if self._to_frame else self.table.to_pandas()
+        return self._rows
+    def __repr__(self): return f"Page({len(self.rows)} rows, matched={self.matched}, more={self.more})"
 
 # %% ../../nbs/60_service_core.ipynb #20633d94
 @runtime_checkable
@@ -154,6 +159,7 @@ class ObjectRepository(Protocol):
     def query(self, q: Query) -> Page: ...
     def get(self, object_id: str) -> dict | None: ...
     def mmsis(self) -> set[int]: ...
+    def identities(self) -> list[pd.DataFrame]: ...
 
 @runtime_checkable
 class AnomalyRepository(Protocol):
@@ -177,6 +183,11 @@ class LabelRepository(Protocol):
 class TelemetrySink(Protocol):
     def record(self, event: dict) -> None: ...
     def recent(self, n: int = 100) -> list[dict]: ...
+    def read(self, n: int = 100, since=None, operation: str | None = None) -> list[dict]: ...
+
+@runtime_checkable
+class PredictionRecords(Protocol):
+    def append(self, record: dict) -> dict: ...
 
 @runtime_checkable
 class Clock(Protocol):
@@ -193,6 +204,7 @@ class Services:
     telemetry: TelemetrySink
     clock: Clock
     title: str = "oceanguard"
+    records: PredictionRecords | None = None
 
 # %% ../../nbs/60_service_core.ipynb #40128369
 class MemoryPositions:
@@ -224,6 +236,7 @@ class MemoryObjects:
         hit = self.df[self.df["object_id"].astype(str) == object_id]
         return hit.iloc[0].to_dict() if len(hit) else None
     def mmsis(self) -> set[int]: return set(int(m) for m in self.df["mmsi"].dropna())
+    def identities(self) -> list[pd.DataFrame]: return [self.df]
 
 class MemoryAnomalies:
     "Anomalies (ANOMALIES contract plus `updated_at`) in a DataFrame; `save` upserts like the store."
@@ -251,14 +264,31 @@ class MemoryModels:
     def score(self, positions): return None, "rules only: no trained model"
 
 class MemoryLabels:
+    "Labels (LABELS contract rows as dicts) in a list; `for_anomaly` gives each author's latest verdict, like `LabelStore.load`."
     def __init__(self): self.rows: list[dict] = []
-    def add(self, label: dict) -> dict: self.rows.append(dict(label)); return dict(label)
-    def for_anomaly(self, anomaly_id: str) -> list[dict]: return [r for r in self.rows if r.get("related_id") == anomaly_id]
+    def add(self, label: dict) -> dict:
+        new = label.get("label_id") not in {r.get("label_id") for r in self.rows}
+        if new: self.rows.append(dict(label))
+        return {**label, "new": new}
+    def for_anomaly(self, anomaly_id: str) -> list[dict]:
+        from oceanguard.labels import current_labels
+        if not self.rows: return []
+        cur = current_labels(pd.DataFrame(self.rows))
+        return [r for r in cur.to_dict("records") if r.get("anomaly_id") == anomaly_id]
 
 class MemoryTelemetry:
+    "Request events in memory (the last `keep`); `read` gives them as the store's telemetry would."
     def __init__(self, keep: int = 1000): self.events, self.keep = [], keep
     def record(self, event: dict) -> None: self.events = (self.events + [event])[-self.keep:]
     def recent(self, n: int = 100) -> list[dict]: return self.events[-n:]
+    def read(self, n: int = 100, since=None, operation: str | None = None) -> list[dict]:
+        ev = [e for e in self.events if operation is None or str(e.get("operation", "")).startswith(operation)]
+        return ev[-n:]
+
+class MemoryRecords:
+    "Prediction records in a list (the store's adapter appends to its `RecordBook`)."
+    def __init__(self): self.rows: list[dict] = []
+    def append(self, record: dict) -> dict: self.rows.append(dict(record, seq=len(self.rows))); return self.rows[-1]
 
 class FixedClock:
     "A clock that says `t` (tests); `SystemClock` in the adapters says the real time."
@@ -271,7 +301,7 @@ def memory_services(positions: pd.DataFrame, objects: pd.DataFrame, anomalies: p
     clock = FixedClock(now)
     pr = MemoryPositions(positions)
     return Services(pr, MemoryObjects(objects, pr), MemoryAnomalies(anomalies, clock), MemoryModels(cards), MemoryLabels(),
-                    MemoryTelemetry(), clock)
+                    MemoryTelemetry(), clock, records=MemoryRecords())
 
 # %% ../../nbs/60_service_core.ipynb #60cb2b8c
 def filter_anomaly_rows(an: pd.DataFrame, q: Query) -> pd.DataFrame:
@@ -398,8 +428,10 @@ def posted_positions(df: pd.DataFrame, source: str = "api") -> pd.DataFrame:
     try: return validate(conform(d, POSITIONS), POSITIONS, what="posted positions")
     except OceanguardError as e: raise InvalidParameter(str(e), "body") from None
 
-def detect_positions(svc: Services, positions: pd.DataFrame, kinds=None) -> tuple[pd.DataFrame, str]:
-    "Rule anomalies on posted positions, plus the covering model's when one covers them (else rules only, and the note says so)."
+def detect_positions(svc: Services, positions: pd.DataFrame, kinds=None, operator: str | None = None) -> tuple[pd.DataFrame, str, dict | None]:
+    """Rule anomalies on posted positions, plus the covering model's when one covers them (else rules only, and the note says so).
+    The batch is a prediction: its record (`oceanguard.records.prediction_record`, operator = the caller's key id) is appended
+    to `svc.records` and returned third."""
     from oceanguard.detect import check_kinds, detect
     from oceanguard.anomalies import concat_anomalies
     try: kinds = check_kinds(kinds)
@@ -407,8 +439,20 @@ def detect_positions(svc: Services, positions: pd.DataFrame, kinds=None) -> tupl
     pos = posted_positions(positions).sort_values(["object_id", "timestamp"], kind="stable").reset_index(drop=True)
     rules = detect(pos, kinds=kinds)
     model, note = svc.models.score(pos)
-    an = concat_anomalies([rules, model]) if model is not None and len(model) else rules
-    return an.reset_index(drop=True), note
+    an = (concat_anomalies([rules, model]) if model is not None and len(model) else rules).reset_index(drop=True)
+    rec = None
+    if svc.records is not None:
+        from oceanguard.core import stable_hash
+        from oceanguard.records import prediction_record
+        model_dir = model.attrs.get("model_dir") if model is not None else None
+        card = json.loads((Path(model_dir) / "card.json").read_text()) if model_dir and (Path(model_dir) / "card.json").is_file() else None
+        data_hash = hashlib.sha256(pd.util.hash_pandas_object(pos, index=False).to_numpy().tobytes()).hexdigest()
+        batch = stable_hash(data_hash, card and card.get("version"), ",".join(kinds), n=12)
+        rec = prediction_record(batch, an, data_hash, ["api:POST /detect"], card and card.get("version"), card,
+                                {"kinds": kinds}, operation="api:detect", note=note)
+        if operator: rec["operator"] = operator                      # who asked: the API key's id (never the key)
+        rec = svc.records.append(rec)
+    return an, note, rec
 
 # %% ../../nbs/60_service_core.ipynb #9226e69c
 def list_models(svc: Services) -> list[dict]: return svc.models.list()
@@ -419,59 +463,75 @@ def model_card(svc: Services, version: str) -> dict:
     return c
 
 def record_verdict(svc: Services, anomaly_id: str, verdict: str, author: str | None = None, note: str | None = None) -> dict:
-    """An investigator's verdict on an anomaly as a label: `confirmed` keeps the anomaly's kind (a true event); `false_alarm`
-    and `unsure` are labels of kind `false_alarm`/`unsure` on the same object and time (the contract has no verdict column);
-    `related_id` holds the anomaly id and `note` starts with `verdict=<verdict>`."""
+    """An investigator's verdict on an anomaly as a verdict label (`oceanguard.labels.verdict_labels`: the anomaly's object,
+    kind and time, with `anomaly_id`, `verdict`, `author`, `note`, `created_at` = now), added to the label store."""
+    from oceanguard.labels import verdict_labels
     if verdict not in VERDICTS: raise InvalidParameter(f"verdict must be one of {', '.join(VERDICTS)}, got {verdict!r}", "verdict")
     a = svc.anomalies.get(anomaly_id)
     if a is None: raise NotFound(f"no anomaly {anomaly_id!r}", "anomaly_id")
-    text = f"verdict={verdict}; anomaly={anomaly_id}" + (f"; {note}" if note else "")
-    return svc.labels.add({"object_id": a["object_id"], "kind": a["kind"] if verdict == "confirmed" else verdict, "start": a["start"],
-                           "end": a["end"], "source": "investigator", "author": author, "note": text, "related_id": anomaly_id,
-                           "verdict": verdict, "anomaly_id": anomaly_id, "recorded_at": svc.clock.now()})
+    row = pd.DataFrame([{k: a[k] for k in ("anomaly_id", "object_id", "kind", "start", "end")}])
+    lab = verdict_labels(row, verdict, author, note, created_at=svc.clock.now()).iloc[0].to_dict()
+    return svc.labels.add(lab)
 
 def health(svc: Services) -> dict:
     return {"status": "ok", "time": svc.clock.now(), "positions": svc.positions.summary(), "anomalies": svc.anomalies.summary(),
             "models": len(svc.models.list())}
 
 # %% ../../nbs/60_service_core.ipynb #e86cc1d4
-_IDENTITY = re.compile(r"mmsi:(\d+)|(?<![\d.])(\d{6,9})(?!\d)")    # `mmsi:<n>` ids, or bare 6-9 digit numbers (MMSIs if known)
+_ID_FIELDS = {"mmsi": "mmsi", "imo": "imo", "name": "name", "callsign": "callsign"}
 
-class Pseudonymiser:
-    """Replaces identities in a JSON-like response with keyed pseudonyms (`oceanguard.catalogue.pseudonymise`): `mmsi`/`imo`
-    numbers, `*object_id` values, names and call signs, and inside every text (explanations, evidence, links) `mmsi:<n>` ids and
-    the bare numbers that are MMSIs of the store (`known`)."""
-    def __init__(self, key: str | bytes, known: Iterable[int] = ()):
-        from oceanguard.catalogue import pseudonymise
-        self._p, self.key, self.known = pseudonymise, key, set(int(k) for k in known)
-        self._cache: dict = {}
+def _id_column(key: str | None) -> str | None:
+    "The identity column rule of a JSON field name (`mmsi`, `linked_mmsi`, `imo`, `name`, `callsign`, `*object_id`), or None."
+    if key is None: return None
+    if key in _ID_FIELDS: return _ID_FIELDS[key]
+    if key.endswith("_mmsi"): return "mmsi"
+    if key.endswith("object_id"): return "object_id"
+    return None
 
-    def _one(self, column: str, value):
-        k = (column, value)
+class ResponsePseudonymiser:
+    "`oceanguard.privacy.Pseudonymiser` over `identities` (catalogue, static history) for frames and JSON-like responses."
+    def __init__(self, key: bytes | str, identities: Iterable[pd.DataFrame] = ()):
+        from oceanguard.privacy import Pseudonymiser
+        ids = [f for f in identities if f is not None]
+        self.ps, self.key, self._cache = Pseudonymiser(key, ids), Pseudonymiser(key).key, {}
+        mm = pd.concat([pd.to_numeric(f["mmsi"], errors="coerce") for f in ids if "mmsi" in f], ignore_index=True) if any("mmsi" in f for f in ids) else pd.Series(dtype=float)
+        short = sorted({str(int(m)) for m in mm.dropna() if 100_000 <= m < 100_000_000})   # 6-8 digit MMSIs: not MMSI-shaped in text
+        self._short = re.compile(r"(?<![\w.])(" + "|".join(short) + r")(?![\w]|\.\d)") if short else None
+
+    def value(self, column: str, v):
+        "One identity value pseudonymised by the column rule (`catalogue.pseudonymise`), cached."
+        k = (column, v)
         if k not in self._cache:
-            v = self._p(pd.DataFrame({column: [value]}), self.key, columns=[column])[column].iloc[0]
-            self._cache[k] = None if v is pd.NA or v is None else (int(v) if column in ("mmsi", "imo") else str(v))
+            from oceanguard.catalogue import pseudonymise
+            out = pseudonymise(pd.DataFrame({column: [v]}), self.key, [column])[column].iloc[0]
+            self._cache[k] = None if out is None or out is pd.NA else (int(out) if column in ("mmsi", "imo") else str(out))
         return self._cache[k]
 
     def text(self, s: str) -> str:
-        def sub(m):
-            if m.group(1) is not None: return f"mmsi:{self._one('mmsi', int(m.group(1)))}"
-            return str(self._one("mmsi", int(m.group(2)))) if int(m.group(2)) in self.known else m.group(2)
-        return _IDENTITY.sub(sub, s)                                  # one pass: a pseudonym is never replaced again
+        "`Pseudonymiser.text`, and the store's MMSIs of 6-8 digits as whole numbers (as their column would be)."
+        s = self.ps.text(s)
+        return self._short.sub(lambda m: str(self.value("mmsi", int(m.group(1)))), s) if self._short is not None else s
+
+    def frame(self, df: pd.DataFrame) -> pd.DataFrame:
+        "`df` with identity columns pseudonymised and identities in text columns replaced (the frame rule of `Pseudonymiser.frame`)."
+        from oceanguard.catalogue import PSEUDONYM_COLUMNS, pseudonymise
+        from oceanguard.privacy import TEXT_COLUMNS
+        out = pseudonymise(df, self.key, [c for c in PSEUDONYM_COLUMNS if c in df.columns])
+        for c in TEXT_COLUMNS:
+            if c in out.columns and len(out):
+                u = pd.unique(out[c].dropna().astype(str))
+                m = {v: self.text(v) for v in u}
+                out[c] = out[c].map(lambda v: m.get(v, v) if isinstance(v, str) else v)
+        return out
 
     def apply(self, obj, key: str | None = None):
         "A copy of `obj` (dicts, lists, scalars) with identities replaced."
         if isinstance(obj, dict): return {k: self.apply(v, k) for k, v in obj.items()}
         if isinstance(obj, list): return [self.apply(v, key) for v in obj]
-        if obj is None: return None
-        if key in ("mmsi", "imo") and isinstance(obj, (int, np.integer)) and not isinstance(obj, bool): return self._one(key, int(obj))
-        if key in ("mmsi", "imo") and isinstance(obj, str) and obj.strip().isdigit(): return str(self._one(key, int(obj)))
-        if isinstance(obj, str):
-            if key is not None and key.endswith("object_id"): return self._one("object_id", obj)
-            if key in ("name", "callsign"): return self._one(key, obj)
-            return self.text(obj)
+        if obj is None or isinstance(obj, bool): return obj
+        col = _id_column(key)
+        if col in ("mmsi", "imo"):
+            if isinstance(obj, (int, np.integer)): return self.value(col, int(obj))
+            if isinstance(obj, str) and obj.strip().isdigit(): return str(self.value(col, int(obj)))
+        if isinstance(obj, str): return self.value(col, obj) if col in ("object_id", "name", "callsign") else self.text(obj)
         return obj
-
-def pseudonym_key(secret: bytes | str) -> bytes:
-    "A pseudonymisation key derived from a deployment secret (the same in every worker)."
-    return hmac.new(secret.encode() if isinstance(secret, str) else secret, b"oceanguard-pseudonyms", hashlib.sha256).digest()

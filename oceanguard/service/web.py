@@ -11,6 +11,7 @@ import io
 import json
 import math
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,14 +27,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..core import OceanguardError
 from .core import (COLLECTIONS, LIMIT_DEFAULT, LIMIT_MAX, VERDICTS, Forbidden, InvalidParameter, NotFound,
-                                     Pseudonymiser, ServiceError, Services, Unauthorized, detect_positions, explain_anomaly,
+                                     ResponsePseudonymiser, ServiceError, Services, Unauthorized, detect_positions, explain_anomaly,
                                      get_item, health, list_items, list_models, make_query, model_card, object_trajectory,
-                                     parse_datetime, parse_limit, pseudonym_key, record_verdict)
+                                     parse_datetime, parse_limit, record_verdict)
 
 # %% auto #0
 __all__ = ['GEOJSON', 'PROBLEM', 'MFJSON', 'ROLES', 'CONFORMANCE', 'CRS84', 'COLLECTION_TITLES', 'LINK', 'SCHEMAS', 'MAX_POSTED',
            'MAP_POSITIONS', 'ENV_CONFIG', 'Principal', 'load_api_keys', 'responses', 'records', 'feature_id',
-           'to_feature', 'need', 'render', 'problem', 'create_app', 'app_from_env', 'write_openapi', 'serve_main']
+           'to_feature', 'need', 'render', 'problem', 'RequestTelemetry', 'create_app', 'app_from_env', 'write_openapi',
+           'serve_main']
 
 # %% ../../nbs/62_service_web.ipynb #34f34b42
 GEOJSON, PROBLEM, MFJSON = "application/geo+json", "application/problem+json", "application/json"
@@ -52,8 +54,9 @@ class Principal:
     role: str
     pseudonymised: bool = False
 
-def load_api_keys(path) -> tuple[dict, bytes]:
-    "API keys from a YAML or JSON file (`key: {id, role, pseudonymised}`); also the file's digest (the pseudonymisation secret)."
+def load_api_keys(path) -> dict:
+    """API keys from a YAML or JSON file (`key: {id, role, pseudonymised}`) as key -> `Principal`. The pseudonymisation key is
+    not in this file: it is `$OCEANGUARD_PSEUDONYM_KEY` or `--key-file`, the same as for `--pseudonymise` on the command line."""
     p = Path(path)
     if not p.is_file(): raise OceanguardError(f"--api-keys file not found: {p}")
     raw = p.read_bytes()
@@ -67,7 +70,7 @@ def load_api_keys(path) -> tuple[dict, bytes]:
         if not isinstance(v, dict) or "role" not in v: raise OceanguardError(f"--api-keys {p}: the entry of key id {v.get('id') if isinstance(v, dict) else '?'} needs a role")
         if v["role"] not in ROLES: raise OceanguardError(f"--api-keys {p}: role {v['role']!r} of key id {v.get('id')} is not one of {', '.join(ROLES)}")
         keys[str(k)] = Principal(str(v.get("id") or hashlib.sha256(str(k).encode()).hexdigest()[:8]), v["role"], bool(v.get("pseudonymised", False)))
-    return keys, hashlib.sha256(raw).digest()
+    return keys
 
 # %% ../../nbs/62_service_web.ipynb #0068c634
 def _schema_ref(name): return {"$ref": f"#/components/schemas/{name}"}
@@ -110,7 +113,8 @@ SCHEMAS = {
                                "severity": {"type": "string"}, "score": {"type": "number"}, "explanation": {"type": ["string", "null"]},
                                "evidence": {}, "attributions": {}, "verdicts": {"type": "array", "items": {"type": "object"}}}},
     "DetectResult": {"type": "object", "required": ["anomalies", "n_positions", "model"], "properties": {
-        "anomalies": {"type": "array", "items": {"type": "object"}}, "n_positions": {"type": "integer"}, "model": {"type": "string"}}},
+        "anomalies": {"type": "array", "items": {"type": "object"}}, "n_positions": {"type": "integer"}, "model": {"type": "string"},
+        "batch_id": {"type": ["string", "null"], "description": "the prediction record of this batch in the store's record book"}}},
     "Verdict": {"type": "object", "required": ["anomaly_id", "verdict"], "properties": {
         "anomaly_id": {"type": "string", "minLength": 1}, "verdict": {"type": "string", "enum": list(VERDICTS)},
         "author": {"type": ["string", "null"]}, "note": {"type": ["string", "null"]}}},
@@ -143,14 +147,42 @@ def _clean(v):
     if isinstance(v, dict): return {k: _clean(x) for k, x in v.items()}
     return v
 
-def records(df: pd.DataFrame) -> list[dict]:
-    "Rows as JSON-ready dicts."
-    return [{k: _clean(v) for k, v in r.items()} for r in df.to_dict("records")]
+def _json_column(s: pd.Series) -> list:
+    "A column as JSON-ready values, column at a time: times as ISO 8601 UTC (Z), NaN/NA/NaT as None."
+    if s.dtype.kind == "M":
+        a = (s.dt.tz_convert("UTC").dt.tz_localize(None) if isinstance(s.dtype, pd.DatetimeTZDtype) else s).to_numpy("datetime64[us]")
+        return [None if t == "NaT" else t + "Z" for t in np.datetime_as_string(a, unit="us").tolist()]
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind == "f": return [x if math.isfinite(x) else None for x in s.tolist()]
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iub": return s.tolist()
+    return [_clean(x) for x in s.tolist()]
+
+def _arrow_column(c) -> list:
+    "An Arrow column as JSON-ready values: times as ISO 8601 UTC (Z), nulls and NaN as None."
+    import pyarrow as pa
+    t = c.type
+    if pa.types.is_dictionary(t): return c.cast(t.value_type).to_pylist()
+    if pa.types.is_timestamp(t):
+        a = c.cast(pa.timestamp("us", tz=t.tz)).cast(pa.int64()).to_numpy(zero_copy_only=False).astype("datetime64[us]")
+        s = np.datetime_as_string(a, unit="us").tolist()
+        return [s[i] + "Z" if ok else None for i, ok in enumerate(c.is_valid().to_pylist())] if c.null_count else [x + "Z" for x in s]
+    if pa.types.is_floating(t): return [None if x is None or not math.isfinite(x) else x for x in c.to_pylist()]
+    return c.to_pylist()
+
+def records(df) -> list[dict]:
+    "Rows (a DataFrame or an Arrow table) as JSON-ready dicts, built column by column: a page of 100 positions in well under a millisecond."
+    if not isinstance(df, pd.DataFrame):
+        if not df.num_rows: return []
+        return [dict(zip(df.column_names, vals)) for vals in zip(*(_arrow_column(df.column(i)) for i in range(df.num_columns)))]
+    if not len(df): return []
+    cols = [str(c) for c in df.columns]
+    return [dict(zip(cols, vals)) for vals in zip(*(_json_column(df.iloc[:, i]) for i in range(df.shape[1])))]
 
 def feature_id(collection: str, r: dict) -> str:
     if collection == "anomalies": return str(r["anomaly_id"])
     if collection == "objects": return str(r["object_id"])
     return f"{r['object_id']}@{r['timestamp']}" + (f"@{r['raw_line']}" if r.get("raw_line") is not None else "")   # two reports of one instant differ by line
+
+_SAFE_ID = re.compile(r"[A-Za-z0-9_.:@~-]*")                     # ids that need no percent-encoding in a path
 
 def to_feature(collection: str, r: dict, base: str) -> dict:
     "A GeoJSON Feature of a record (anomaly, object or position); objects have no geometry (their tracks are `tgsequence`)."
@@ -160,8 +192,9 @@ def to_feature(collection: str, r: dict, base: str) -> dict:
     props = {k: v for k, v in r.items() if k not in ("lat", "lon")}
     if collection == "anomalies" and isinstance(props.get("evidence"), str):
         props["evidence"] = props["evidence"]                                            # kept as JSON text: QGIS shows it as a string
-    links = [{"href": f"{base}/collections/{collection}/items/{quote(fid, safe=':@')}", "rel": "self", "type": GEOJSON}]
-    if collection == "objects": links.append({"href": f"{base}/collections/objects/items/{quote(fid, safe=':@')}/tgsequence", "rel": "related",
+    qid = fid if _SAFE_ID.fullmatch(fid) else quote(fid, safe=":@")
+    links = [{"href": f"{base}/collections/{collection}/items/{qid}", "rel": "self", "type": GEOJSON}]
+    if collection == "objects": links.append({"href": f"{base}/collections/objects/items/{qid}/tgsequence", "rel": "related",
                                               "type": MFJSON, "title": "trajectory (MF-JSON)"})
     if collection == "anomalies": links.append({"href": f"{base}/anomalies/{quote(fid)}", "rel": "describedby", "type": "application/json",
                                                 "title": "explanation and evidence"})
@@ -182,18 +215,21 @@ def _principal(request: Request) -> Principal:
     return p
 
 def need(role: str):
-    "A dependency: the caller's `Principal`, refused (401/403) below `role`."
-    def check(request: Request) -> Principal:
+    "A dependency: the caller's `Principal`, refused (401/403) below `role` (async: no thread hop for a dictionary lookup)."
+    async def check(request: Request) -> Principal:
         p = _principal(request)
         request.state.principal = p
         if ROLES[p.role] < ROLES[role]: raise Forbidden(f"role {p.role} may not {request.method} {request.url.path} (needs {role})", "X-API-Key")
         return p
     return check
 
-def render(request: Request, obj, media: str = "application/json", status: int = 200) -> Response:
-    "Encode `obj` with orjson, pseudonymised for a principal that must not see identities."
+def _pseudonymised(request: Request) -> bool:
     p = getattr(request.state, "principal", None)
-    if p is not None and p.pseudonymised: obj = request.app.state.pseudonymiser().apply(obj)
+    return p is not None and p.pseudonymised
+
+def render(request: Request, obj, media: str = "application/json", status: int = 200, pseudonymised: bool = False) -> Response:
+    "Encode `obj` with orjson, pseudonymised for a principal that must not see identities (unless `pseudonymised` already)."
+    if not pseudonymised and _pseudonymised(request): obj = request.app.state.pseudonymiser().apply(obj)
     return Response(orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS, default=str), status_code=status, media_type=media)
 
 def problem(status: int, title: str, detail: str, param: str | None = None, instance: str | None = None) -> Response:
@@ -213,10 +249,10 @@ _ITEM_PARAMS = {
 def _items_page(request: Request, collection: str, bbox, datetime, limit, offset, kind, severity, detector, source, object_type, object_id):
     svc: Services = request.app.state.services
     q = make_query(bbox, datetime, limit, offset, kind, severity, detector, source, object_type, object_id)
-    key = (collection, str(request.url.query), request.app.state.versions())
     pg = list_items(svc, collection, q)
     base = _base(request)
-    feats = [to_feature(collection, r, base) for r in records(pg.rows)]
+    rows = request.app.state.pseudonymiser().frame(pg.rows) if _pseudonymised(request) else (pg.table if pg.table is not None else pg.rows)
+    feats = [to_feature(collection, r, base) for r in records(rows)]
     params = {k: v for k, v in request.query_params.items()}
     self_href = f"{base}/collections/{collection}/items" + (f"?{urlencode(params)}" if params else "")
     links = [{"href": self_href, "rel": "self", "type": GEOJSON, "title": "this page"},
@@ -265,9 +301,32 @@ MAX_POSTED = 200_000
 MAP_POSITIONS = 200_000
 
 # %% ../../nbs/62_service_web.ipynb #04292a47
-def create_app(services: Services | None, api_keys: dict | None = None, secret: bytes = b"", title: str = "oceanguard API") -> "FastAPI":
+class RequestTelemetry:
+    """Pure ASGI middleware (no `BaseHTTPMiddleware` task and stream per request): one telemetry event per HTTP request,
+    operation `api:<METHOD> <route template>`, who = the API key's id (never the key), status and duration."""
+    def __init__(self, app, services: Services | None): self.app, self.services = app, services
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or self.services is None: return await self.app(scope, receive, send)
+        t, status = time.perf_counter(), [500]
+        async def send_status(message):
+            if message["type"] == "http.response.start": status[0] = message["status"]
+            await send(message)
+        try: await self.app(scope, receive, send_status)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or "(no route)"
+            p = (scope.get("state") or {}).get("principal")
+            try: self.services.telemetry.record({"operation": f"api:{scope['method']} {route}", "who": p.id if p else None,
+                                                 "status": status[0], "duration_s": time.perf_counter() - t})
+            except Exception: pass                                     # telemetry never fails a request
+
+def create_app(services: Services | None, api_keys: dict | None = None, pseudonym_key: bytes | None = None,
+               title: str = "oceanguard API", cache_size: int = 1024) -> "FastAPI":
     """The web adapter: OGC API - Features routes (`/`, `/conformance`, `/collections/...`), MF-JSON trajectories, explanations,
-    detection on posted positions, models, verdicts, the offline map, health, telemetry and the anomaly stream (SSE)."""
+    detection on posted positions, models, verdicts, the offline map, health, telemetry and the anomaly stream (SSE).
+    `pseudonym_key` (`oceanguard.privacy.pseudonym_key`) is required when a key in `api_keys` is pseudonymised."""
+    if api_keys and any(p.pseudonymised for p in api_keys.values()) and not pseudonym_key:
+        ids = ", ".join(sorted(p.id for p in api_keys.values() if p.pseudonymised))
+        raise OceanguardError(f"API key(s) of {ids} are pseudonymised but no pseudonymisation key is set: set OCEANGUARD_PSEUDONYM_KEY or give --key-file FILE (there is no default key)")
     app = FastAPI(title=title, version="1.0.0", description=(
         "Positions, vessels and anomalies of an oceanguard store, shaped after OGC API - Features Part 1 (QGIS: add an "
         "'OGC API - Features' connection to this URL) and OGC API - Moving Features (trajectories as MF-JSON). Positions pages do not "
@@ -276,11 +335,12 @@ def create_app(services: Services | None, api_keys: dict | None = None, secret: 
         openapi_tags=[{"name": "OGC API - Features"}, {"name": "investigation"}, {"name": "operations"}])
     app.state.services, app.state.api_keys = services, api_keys
     state = {"ps": None}
-    def pseudonymiser():
-        if state["ps"] is None: state["ps"] = Pseudonymiser(pseudonym_key(secret or b"oceanguard"), services.objects.mmsis() if services else ())
+    def pseudonymiser() -> ResponsePseudonymiser:
+        if state["ps"] is None: state["ps"] = ResponsePseudonymiser(pseudonym_key, services.objects.identities() if services else ())
         return state["ps"]
     app.state.pseudonymiser = pseudonymiser
-    app.state.versions = lambda: None
+    from oceanguard.service.adapters import ResponseCache
+    cache = app.state.cache = ResponseCache(cache_size)
 
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, e: ServiceError): return problem(e.status, e.title, str(e), e.param, request.url.path)
@@ -299,16 +359,7 @@ def create_app(services: Services | None, api_keys: dict | None = None, secret: 
     async def _http(request: Request, e: StarletteHTTPException):
         return problem(e.status_code, "Not found" if e.status_code == 404 else "HTTP error", str(e.detail), None, request.url.path)
 
-    @app.middleware("http")
-    async def _telemetry(request: Request, call_next):
-        t = time.perf_counter()
-        resp = await call_next(request)
-        p = getattr(request.state, "principal", None)
-        if services is not None:
-            services.telemetry.record({"time": _now_iso(), "key_id": p.id if p else None, "role": p.role if p else None,
-                                       "method": request.method, "path": request.url.path, "status": resp.status_code,
-                                       "ms": round((time.perf_counter() - t) * 1e3, 2)})
-        return resp
+    app.add_middleware(RequestTelemetry, services=services)
 
     viewer, analyst, admin = need("viewer"), need("analyst"), need("admin")
     from fastapi import Depends
@@ -340,7 +391,7 @@ def create_app(services: Services | None, api_keys: dict | None = None, secret: 
 
     @app.get("/collections/{collectionId}/items", tags=ogc, summary="Features of a collection (GeoJSON)",
              responses=responses(GEOJSON, "FeatureCollection", 404), response_class=Response)
-    def items(request: Request, collectionId: str, p=Depends(viewer),
+    async def items(request: Request, collectionId: str, p=Depends(viewer),
               bbox: str | None = Query(None, description=_ITEM_PARAMS["bbox"]), datetime: str | None = Query(None, description=_ITEM_PARAMS["datetime"]),
               limit: int = Query(LIMIT_DEFAULT, ge=1, description=f"page size (default {LIMIT_DEFAULT}; more than {LIMIT_MAX} is served as {LIMIT_MAX})",
                                  json_schema_extra={"maximum": LIMIT_MAX}),
@@ -349,7 +400,16 @@ def create_app(services: Services | None, api_keys: dict | None = None, secret: 
               detector: str | None = Query(None, description=_ITEM_PARAMS["detector"]), source: str | None = Query(None, description=_ITEM_PARAMS["source"]),
               object_type: str | None = Query(None, description=_ITEM_PARAMS["object_type"]), object_id: str | None = Query(None, description=_ITEM_PARAMS["object_id"])):
         if collectionId not in COLLECTIONS: raise NotFound(f"unknown collection {collectionId!r} (one of: {', '.join(COLLECTIONS)})", "collectionId")
-        return render(request, _items_page(request, collectionId, bbox, datetime, limit, offset, kind, severity, detector, source, object_type, object_id), GEOJSON)
+        repo = getattr(services, collectionId)
+        version = repo.version() if hasattr(repo, "version") else None     # a page is cached per table version (QGIS asks again)
+        key = (collectionId, str(request.url), version, _pseudonymised(request)) if version is not None else None
+        if key is not None and (body := cache.get(key)) is not None: return Response(body, media_type=GEOJSON)
+        run = lambda: render(request, _items_page(request, collectionId, bbox, datetime, limit, offset, kind, severity, detector, source,
+                                                  object_type, object_id), GEOJSON, pseudonymised=True)
+        small = collectionId == "positions" and limit <= 1000 and not (source or object_type or object_id) and not _pseudonymised(request)
+        resp = run() if small else await asyncio.to_thread(run)     # a small page from the index (a few ms) skips the thread hop
+        if key is not None: cache.put(key, resp.body)
+        return resp
 
     @app.get("/collections/{collectionId}/items/{featureId}", tags=ogc, summary="One feature (GeoJSON)",
              responses=responses(GEOJSON, "Feature", 404), response_class=Response)
@@ -424,11 +484,11 @@ def create_app(services: Services | None, api_keys: dict | None = None, secret: 
         df = _read_positions(body, request.headers.get("content-type", "application/json"))
         if len(df) > MAX_POSTED: raise InvalidParameter(f"at most {MAX_POSTED:,} positions per request (got {len(df):,})", "body")
         def run():
-            try: return detect_positions(services, df, kinds)
+            try: return detect_positions(services, df, kinds, operator=p.id)
             except (ValueError, TypeError, KeyError, OverflowError) as e:
                 raise InvalidParameter(f"positions could not be processed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}", "body") from None
-        an, note = await asyncio.to_thread(run)
-        return render(request, {"anomalies": records(an), "n_positions": int(len(df)), "model": note})
+        an, note, rec = await asyncio.to_thread(run)
+        return render(request, {"anomalies": records(an), "n_positions": int(len(df)), "model": note, "batch_id": rec and rec["batch_id"]})
 
     @app.get("/models", tags=["investigation"], summary="Trained models (registry)", responses=responses("application/json", "Models"), response_class=Response)
     def models(request: Request, p=Depends(viewer)): return render(request, {"models": _clean(list_models(services))})
@@ -475,9 +535,12 @@ def create_app(services: Services | None, api_keys: dict | None = None, secret: 
     @app.get("/health", tags=["operations"], summary="Store versions and counts", responses=responses("application/json", "Health"), response_class=Response)
     def health_route(request: Request, p=Depends(viewer)): return render(request, _clean(health(services)))
 
-    @app.get("/telemetry", tags=["operations"], summary="Recent requests (key ids, never keys)", responses=responses("application/json", "Telemetry"), response_class=Response)
-    def telemetry(request: Request, p=Depends(admin), n: int = Query(100, ge=1, le=1000)):
-        return render(request, {"events": services.telemetry.recent(n)})
+    @app.get("/telemetry", tags=["operations"], summary="The store's telemetry: API requests (key ids, never keys), CLI runs, pipeline stages",
+             responses=responses("application/json", "Telemetry"), response_class=Response)
+    def telemetry(request: Request, p=Depends(admin), n: int = Query(100, ge=1, le=10000, description="the newest n records"),
+                  since: str | None = Query(None, description="ISO 8601 time or a look-back like 24h, 7d"),
+                  operation: str | None = Query(None, description="operation name or prefix, e.g. api: or cli:detect")):
+        return render(request, {"events": _clean(services.telemetry.read(n, since, operation))})
 
     def openapi():
         if app.openapi_schema: return app.openapi_schema
@@ -501,8 +564,19 @@ def app_from_env() -> "FastAPI":
     "The app a uvicorn worker builds from the JSON config in `OCEANGUARD_SERVE_CONFIG` (what `serve_main` passes to every worker)."
     from oceanguard.service.adapters import bootstrap
     cfg = json.loads(os.environ[ENV_CONFIG])
-    keys, secret = load_api_keys(cfg["api_keys"]) if cfg.get("api_keys") else (None, b"")
-    return create_app(bootstrap(cfg["store"], cfg.get("models"), cfg.get("labels"), cfg.get("telemetry")), keys, secret)
+    keys = load_api_keys(cfg["api_keys"]) if cfg.get("api_keys") else None
+    return create_app(bootstrap(cfg["store"], cfg.get("models"), cfg.get("labels"), cfg.get("telemetry")), keys, _serve_key(keys, cfg.get("key_file")))
+
+def _serve_key(keys: dict | None, key_file=None) -> bytes | None:
+    "The pseudonymisation key (`--key-file` or `$OCEANGUARD_PSEUDONYM_KEY`), required when a key is pseudonymised; else the one set, if any."
+    from oceanguard.privacy import pseudonym_key
+    needed = [p.id for p in (keys or {}).values() if p.pseudonymised]
+    try: return pseudonym_key(key_file)
+    except OceanguardError as e:
+        if not needed and not key_file: return None
+        if key_file: raise
+        raise OceanguardError(f"oceanguard serve: API key(s) of {', '.join(sorted(needed))} are pseudonymised but no pseudonymisation key is set: "
+                              "set OCEANGUARD_PSEUDONYM_KEY or give --key-file FILE (there is no default key)") from None
 
 def write_openapi(out) -> Path:
     "The API definition (generated from the app, no store needed) written to `out`."
@@ -520,15 +594,16 @@ def serve_main(argv: list[str] | None = None) -> int:
     if a.store is None: raise OceanguardError("oceanguard serve: STORE is required (or --openapi FILE)")
     from oceanguard.store import is_store
     if not is_store(a.store): raise OceanguardError(f"not a store (no positions or anomalies table): {a.store}")
-    if a.api_keys: load_api_keys(a.api_keys)                      # a bad keys file is a one-line error before uvicorn starts
+    keys = load_api_keys(a.api_keys) if a.api_keys else None      # a bad keys file is a one-line error before uvicorn starts
+    _serve_key(keys, a.key_file)                                    # so is a pseudonymised key without a pseudonymisation key
     if a.models and not Path(a.models).is_dir(): raise OceanguardError(f"--models folder not found: {a.models}")
     cfg = {"store": str(Path(a.store).resolve()), "models": a.models and str(Path(a.models).resolve()),
            "labels": a.labels and str(Path(a.labels).resolve()), "api_keys": a.api_keys and str(Path(a.api_keys).resolve()),
-           "telemetry": a.telemetry and str(Path(a.telemetry).resolve())}
+           "telemetry": a.telemetry and str(Path(a.telemetry).resolve()), "key_file": a.key_file and str(Path(a.key_file).resolve())}
     os.environ[ENV_CONFIG] = json.dumps(cfg)
     import uvicorn
     print(f"oceanguard serve: {cfg['store']} on http://{a.host}:{a.port} ({a.workers} worker(s)"
           f"{', API keys required' if a.api_keys else ''})", flush=True)
     uvicorn.run("oceanguard.service.web:app_from_env", factory=True, host=a.host, port=a.port, workers=a.workers,
-                log_level=a.log_level, access_log=False)
+                log_level=a.log_level, access_log=False, loop="auto", http="auto")       # auto: uvloop and httptools (uvicorn[standard])
     return 0
