@@ -4,6 +4,18 @@ import sys
 import pytest
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _telemetry_of_the_tests(tmp_path_factory):
+    """Commands the tests run record their telemetry in a temporary folder, not in the user's `./.oceanguard/telemetry`
+    (a store's own `_telemetry/` stays with the store); subprocesses inherit the setting."""
+    import os
+    old = os.environ.get("OCEANGUARD_TELEMETRY")
+    os.environ["OCEANGUARD_TELEMETRY"] = str(tmp_path_factory.mktemp("telemetry"))
+    yield
+    if old is None: os.environ.pop("OCEANGUARD_TELEMETRY", None)
+    else: os.environ["OCEANGUARD_TELEMETRY"] = old
+
+
 @pytest.fixture(autouse=True)
 def _subnormal_floats_back():
     """Training sets PyTorch's flush-to-zero of subnormal floats for speed (`lstm.cpu_setup`), a processor-wide setting;
