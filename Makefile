@@ -36,7 +36,9 @@ demo: setup
 # The API over the demo store (made by `make demo`): http://127.0.0.1:8000 (QGIS: add an OGC API - Features connection to it).
 serve: setup
 	@test -d artifacts/store || { echo "no demo store at artifacts/store: run make demo first"; exit 1; }
-	$(BIN)/oceanguard serve artifacts/store --models artifacts/models --host 127.0.0.1 --port 8000
+	rm -rf artifacts/serve && mkdir -p artifacts/serve && cp -r artifacts/store artifacts/serve/store   # the pipeline's store stays as DVC made it
+	$(BIN)/oceanguard detect artifacts/serve/store --out artifacts/serve/store   # its anomalies table: what the service serves
+	$(BIN)/oceanguard serve artifacts/serve/store --models artifacts/models --host 127.0.0.1 --port 8000
 
 # The whole test suite: notebooks (nbdev-test) then pytest.
 test: setup browser nbdev-test pytest
