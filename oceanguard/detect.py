@@ -354,13 +354,14 @@ def record_batch(an: pd.DataFrame, out: Path, inputs, params: dict, model_dir, n
     "Append this detect run's prediction record (EU AI Act) to the book of the store written to, or beside the output file; says where."
     import json
     from oceanguard.core import stable_hash
-    from oceanguard.records import RecordBook, prediction_record
+    from oceanguard.records import RecordBook, load_card, prediction_record
     from oceanguard.store import is_store
     data_hash = input_hash(inputs)
-    version = json.loads((Path(model_dir)/"card.json").read_text()).get("version") if model_dir and (Path(model_dir)/"card.json").is_file() else None
+    card = load_card(model_dir)                       # read once: its version names the batch, the record keeps the copy
+    version = card.get("version") if card else None
     batch = stable_hash(data_hash, version, json.dumps(params, sort_keys=True, default=str), n=12)
     book = RecordBook(out if is_store(out) else out.parent)
-    book.append(prediction_record(batch, an, data_hash, [str(Path(i).resolve()) for i in inputs], version, model_dir, params,
+    book.append(prediction_record(batch, an, data_hash, [str(Path(i).resolve()) for i in inputs], version, card, params,
                                   operation="detect", note=note))
     return f"record: batch {batch} in {book.path}"
 

@@ -17,14 +17,13 @@ import uuid
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
 
 from .contracts import POSITIONS, QUARANTINE, conform, empty
 from .core import OceanguardError
-from .nmea import LINE_PGHP, NmeaReader, _parse_line
+from .nmea import NmeaReader, _parse_line
 from .readers import CleanChunk, ReadResult
 
 # %% auto #0

@@ -5,7 +5,6 @@
 # %% ../nbs/72_records.ipynb #3c94c033
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
 import os
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .core import ArgumentParser, OceanguardError, stable_hash
+from .core import OceanguardError, stable_hash
 
 # %% auto #0
 __all__ = ['RECORDS_FILE', 'GENESIS', 'LEGACY', 'record_hash', 'records_path', 'RecordBook', 'operator', 'load_card',
@@ -41,7 +40,7 @@ def records_path(where) -> Path:
 def _last_record(f) -> dict | None:
     "The last JSON line of the open binary file `f`, read backwards block by block (None for an empty file)."
     f.seek(0, os.SEEK_END)
-    end = pos = f.tell()
+    pos = f.tell()
     buf = b""
     while pos > 0:
         step = min(1 << 16, pos); pos -= step
@@ -104,11 +103,9 @@ class RecordBook:
 
 # %% ../nbs/72_records.ipynb #1e853b5a
 def operator() -> str:
-    "Who runs this: `OCEANGUARD_OPERATOR` when set (the service sets it to the API key's id), else the OS user."
-    who = os.environ.get("OCEANGUARD_OPERATOR")
-    if who: return who
-    try: return getpass.getuser()
-    except Exception: return "unknown"
+    "Who runs this: `OCEANGUARD_OPERATOR` when set (the service sets it to the API key's id), else the OS user (the rule telemetry's `actor` keeps)."
+    from oceanguard.telemetry import actor
+    return actor()
 
 def load_card(model) -> dict | None:
     "A copy of the card of `model` (a model folder, its card.json, or a card dict); None without a model."

@@ -634,13 +634,23 @@ def _bbox(bbox) -> tuple[float, float, float, float]:
         raise OceanguardError(f"bbox W,S,E,N out of range or S > N: {bbox!r}")
     return w, s, e, n
 
+def _all(parts: list):
+    "The conjunction of dataset expressions (None for none: nothing filtered)."
+    if not parts: return None
+    expr = parts[0]
+    for p in parts[1:]: expr = expr & p
+    return expr
+
+def _bbox_parts(bbox) -> list:
+    "Dataset expressions for points (`lat`, `lon`) in `bbox` W,S,E,N; a box across the antimeridian (W > E) wraps."
+    if bbox is None: return []
+    w, s, e, n = _bbox(bbox)
+    lon = (ds.field("lon") >= w) & (ds.field("lon") <= e) if w <= e else (ds.field("lon") >= w) | (ds.field("lon") <= e)
+    return [ds.field("lat") >= s, ds.field("lat") <= n, lon]
+
 def position_filter(bbox=None, start=None, end=None, sources=None, object_types=None, object_ids=None):
     "The pyarrow dataset expression for a position query (None when nothing is filtered)."
-    parts = []
-    if bbox is not None:
-        w, s, e, n = _bbox(bbox)
-        parts += [ds.field("lat") >= s, ds.field("lat") <= n]
-        parts.append((ds.field("lon") >= w) & (ds.field("lon") <= e) if w <= e else (ds.field("lon") >= w) | (ds.field("lon") <= e))
+    parts = _bbox_parts(bbox)
     if start is not None:
         t = _utc(start)
         parts += [ds.field("date") >= t.strftime("%Y-%m-%d"), ds.field("timestamp") >= pa.scalar(-(-t.value // 1000), _TS)]
@@ -651,10 +661,7 @@ def position_filter(bbox=None, start=None, end=None, sources=None, object_types=
         if vals is not None:
             vals = [vals] if isinstance(vals, str) else [str(v) for v in vals]
             parts.append(ds.field(name).isin(vals))
-    if not parts: return None
-    expr = parts[0]
-    for p in parts[1:]: expr = expr & p
-    return expr
+    return _all(parts)
 
 def _object_time_order(t: pa.Table) -> np.ndarray:
     "Row order by (object_id, timestamp), stable: object ids ranked once per distinct value (dictionary codes), then one integer sort."
@@ -732,9 +739,9 @@ ANOMALY_SCHEMA = pa.schema([("anomaly_id", pa.string()), ("object_id", pa.string
 TABLES[ANOMALIES_DIR] = (ANOMALY_SCHEMA, [])
 
 def is_store(path) -> bool:
-    "Is `path` a store folder (a Delta positions or anomalies table inside)?"
-    p = Path(path)
-    return p.is_dir() and any((p / n / "_delta_log").is_dir() for n in (POSITIONS_DIR, ANOMALIES_DIR))
+    "Is `path` a store folder (a Delta positions or anomalies table inside)? One test, kept where it needs no Delta Lake."
+    from oceanguard.telemetry import looks_like_store
+    return looks_like_store(path)
 
 def save_anomalies(store, anomalies: pd.DataFrame, run_id: str | None = None, now=None, check: bool = True) -> dict:
     """Upsert `anomalies` (ANOMALIES contract) into the store's anomalies table by `anomaly_id`, in one commit; counts inserted and updated.
@@ -759,11 +766,7 @@ def save_anomalies(store, anomalies: pd.DataFrame, run_id: str | None = None, no
 
 def anomaly_filter(bbox=None, start=None, end=None, kinds=None, detectors=None, severities=None, object_ids=None):
     "The dataset expression of an anomaly query: located in `bbox`, overlapping [`start`, `end`], of the listed kinds, detectors, severities, objects."
-    parts = []
-    if bbox is not None:
-        w, s, e, n = _bbox(bbox)
-        parts += [ds.field("lat") >= s, ds.field("lat") <= n]
-        parts.append((ds.field("lon") >= w) & (ds.field("lon") <= e) if w <= e else (ds.field("lon") >= w) | (ds.field("lon") <= e))
+    parts = _bbox_parts(bbox)
     if start is not None: parts.append(ds.field("end") >= pa.scalar(-(-_utc(start).value // 1000), _TS))
     if end is not None: parts.append(ds.field("start") <= pa.scalar(_utc(end).value // 1000, _TS))
     for name, vals in (("kind", kinds), ("detector", detectors), ("severity", severities), ("object_id", object_ids)):
@@ -771,10 +774,7 @@ def anomaly_filter(bbox=None, start=None, end=None, kinds=None, detectors=None, 
             vals = [v.strip() for v in vals.split(",")] if isinstance(vals, str) else [str(v) for v in vals]
             if name == "object_id": vals = vals + [f"mmsi:{v}" for v in vals if not v.startswith("mmsi:")]
             parts.append(ds.field(name).isin([v for v in vals if v]))
-    if not parts: return None
-    expr = parts[0]
-    for p in parts[1:]: expr = expr & p
-    return expr
+    return _all(parts)
 
 def load_anomalies(store, bbox=None, start=None, end=None, kinds=None, detectors=None, severities=None, object_ids=None,
                    version: int | None = None, extra: bool = False) -> pd.DataFrame:

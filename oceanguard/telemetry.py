@@ -9,13 +9,12 @@ import fcntl
 import hashlib
 import json
 import os
-import sys
 import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from .core import ArgumentParser, OceanguardError
+from .core import OceanguardError
 
 # %% auto #0
 __all__ = ['TELEMETRY_ENV', 'TELEMETRY_DIR', 'DEFAULT_DIR', 'actor', 'looks_like_store', 'telemetry_dir', 'outcome_text',

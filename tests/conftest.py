@@ -1,4 +1,5 @@
 """Process-wide state that one test must not leave to the next (pytest-xdist runs many tests in one worker)."""
+import re
 import sys
 
 import pytest
@@ -42,3 +43,24 @@ def named_store(tmp_path_factory):
     assert r.returncode == 0, r.stderr
     assert len(load_anomalies(s)) > 0
     return s
+
+
+def identities(store) -> dict:
+    "Every raw identity the store holds: MMSIs, and names, call signs and IMO numbers ever reported."
+    from oceanguard.store import load_objects, load_positions, load_statics
+    st = load_statics(store)
+    words = {f: set(st.loc[st["field"] == f, "value"].dropna().astype(str)) for f in ("name", "callsign", "imo")}
+    words["name"] = {w for w in words["name"] if len(w) >= 4}           # a 2-3 letter name would match ordinary text
+    words["callsign"] = {w for w in words["callsign"] if len(w) >= 4}
+    mmsi = set(load_positions(store, columns=["mmsi"])["mmsi"].dropna().astype(int).astype(str)) | set(load_objects(store)["mmsi"].dropna().astype(int).astype(str))
+    return {"mmsi": {m for m in mmsi if len(m) == 9}, **words}
+
+
+def leaks(text: str, ids: dict) -> dict:
+    "The identities that stand as words in `text` (not inside a longer word, number or decimal such as a coordinate)."
+    numbers = set(re.findall(r"(?<![\w.])\d+(?![\w]|\.\d)", text))
+    words = [w for k in ("name", "callsign") for w in ids[k]]
+    pattern = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + r")(?![\w])")
+    named = set(pattern.findall(text))
+    out = {k: sorted(v & (numbers if k in ("mmsi", "imo") else named)) for k, v in ids.items()}
+    return {k: v for k, v in out.items() if v}

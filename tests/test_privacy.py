@@ -1,17 +1,11 @@
 """With --pseudonymise, no output of `anomalies list` or `report` holds a raw MMSI, name, call sign or IMO of the store."""
 import json
-import re
 import os
 import subprocess
-import sys
-from pathlib import Path
 
-import pandas as pd
 import pytest
 
-from oceanguard.store import ingest, load_objects, load_positions, load_statics, write_samples
-
-from conftest import OG
+from conftest import OG, identities, leaks
 
 
 @pytest.fixture
@@ -19,28 +13,8 @@ def store(named_store):
     return named_store
 
 
-def identities(store) -> dict:
-    "Every raw identity the store holds: MMSIs, and names, call signs and IMO numbers ever reported."
-    st = load_statics(store)
-    words = {f: set(st.loc[st["field"] == f, "value"].dropna().astype(str)) for f in ("name", "callsign", "imo")}
-    words["name"] = {w for w in words["name"] if len(w) >= 4}           # a 2-3 letter name would match ordinary text
-    words["callsign"] = {w for w in words["callsign"] if len(w) >= 4}
-    mmsi = set(load_positions(store, columns=["mmsi"])["mmsi"].dropna().astype(int).astype(str)) | set(load_objects(store)["mmsi"].dropna().astype(int).astype(str))
-    return {"mmsi": {m for m in mmsi if len(m) == 9}, **words}
-
-
 def run(args, env=None):
     return subprocess.run(OG + args, capture_output=True, text=True, env={**os.environ, **(env or {})})
-
-
-def leaks(text: str, ids: dict) -> dict:
-    "The identities that stand as words in `text` (not inside a longer word, number or decimal such as a coordinate)."
-    numbers = set(re.findall(r"(?<![\w.])\d+(?![\w]|\.\d)", text))
-    words = [w for k in ("name", "callsign") for w in ids[k]]
-    pattern = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + r")(?![\w])")
-    named = set(pattern.findall(text))
-    out = {k: sorted(v & (numbers if k in ("mmsi", "imo") else named)) for k, v in ids.items()}
-    return {k: v for k, v in out.items() if v}
 
 
 def test_pseudonymised_outputs_hold_no_raw_identity(store, tmp_path):

@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.dataset as ds
 
 from ..core import OceanguardError
 from .core import (LIMIT_MAX, Page, Query, Services, filter_anomaly_rows, filter_object_rows, page)

@@ -20,7 +20,7 @@ from urllib.parse import quote, urlencode
 import numpy as np
 import orjson
 import pandas as pd
-from fastapi import Body, FastAPI, Query, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -572,7 +572,7 @@ def _serve_key(keys: dict | None, key_file=None) -> bytes | None:
     from oceanguard.privacy import pseudonym_key
     needed = [p.id for p in (keys or {}).values() if p.pseudonymised]
     try: return pseudonym_key(key_file)
-    except OceanguardError as e:
+    except OceanguardError:
         if not needed and not key_file: return None
         if key_file: raise
         raise OceanguardError(f"oceanguard serve: API key(s) of {', '.join(sorted(needed))} are pseudonymised but no pseudonymisation key is set: "
