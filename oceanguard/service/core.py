@@ -493,10 +493,8 @@ class ResponsePseudonymiser:
     def __init__(self, key: bytes | str, identities: Iterable[pd.DataFrame] = ()):
         from oceanguard.privacy import Pseudonymiser
         ids = [f for f in identities if f is not None]
-        self.ps, self.key, self._cache = Pseudonymiser(key, ids), Pseudonymiser(key).key, {}
-        mm = pd.concat([pd.to_numeric(f["mmsi"], errors="coerce") for f in ids if "mmsi" in f], ignore_index=True) if any("mmsi" in f for f in ids) else pd.Series(dtype=float)
-        short = sorted({str(int(m)) for m in mm.dropna() if 100_000 <= m < 100_000_000})   # 6-8 digit MMSIs: not MMSI-shaped in text
-        self._short = re.compile(r"(?<![\w.])(" + "|".join(short) + r")(?![\w]|\.\d)") if short else None
+        self.ps, self._cache = Pseudonymiser(key, ids), {}      # it learns names, call signs and MMSIs of any length from `ids`
+        self.key = self.ps.key
 
     def value(self, column: str, v):
         "One identity value pseudonymised by the column rule (`catalogue.pseudonymise`), cached."
@@ -508,9 +506,8 @@ class ResponsePseudonymiser:
         return self._cache[k]
 
     def text(self, s: str) -> str:
-        "`Pseudonymiser.text`, and the store's MMSIs of 6-8 digits as whole numbers (as their column would be)."
-        s = self.ps.text(s)
-        return self._short.sub(lambda m: str(self.value("mmsi", int(m.group(1)))), s) if self._short is not None else s
+        "`Pseudonymiser.text`: identities in free text."
+        return self.ps.text(s)
 
     def frame(self, df: pd.DataFrame) -> pd.DataFrame:
         "`df` with identity columns pseudonymised and identities in text columns replaced (the frame rule of `Pseudonymiser.frame`)."
