@@ -360,9 +360,11 @@ def _for_storage(t: pa.Table) -> pa.Table:
 
 def _read_ds(dset: ds.Dataset, store, columns=None, filter=None) -> pa.Table:
     "Rows of a table's dataset, page checksums verified; a damaged or missing file is a one-line error naming `store repair`."
+    reader = dset.scanner(columns=columns, filter=filter, fragment_scan_options=ds.ParquetFragmentScanOptions(page_checksum_verification=True)).to_reader()
     try:
-        return dset.to_table(columns=columns, filter=filter, fragment_scan_options=ds.ParquetFragmentScanOptions(page_checksum_verification=True))
+        return reader.read_all()
     except (OSError, pa.ArrowException) as e:
+        reader.close()                               # stop the scan's read-ahead: no thread left running when the process exits
         if _env_error(e, store) is not None and "No such file" not in str(e): raise
         raise OceanguardError(f"the store {store} has a damaged or missing data file ({str(e).splitlines()[0][:300]}): "
                               f"`oceanguard store check {store}` names it, `oceanguard store repair {store}` drops it") from None
