@@ -17,13 +17,13 @@ from torch import nn
 
 from ..core import OceanguardError, seed_everything, section
 from ..anomalies import make_anomalies, ratio_score, positions_evidence, evidence_json, empty_anomalies
-from .normalcy import CellGrid, Coverage, PatternOfLife, Thresholds, step_events, track_order
+from .normalcy import CellGrid, Coverage, PatternOfLife, Thresholds, step_events, track_order, _runs, _tracks
 
 # %% auto #0
 __all__ = ['SOG_EDGES', 'N_SPEED', 'N_COURSE', 'MOVING_KN', 'ROUTE_SECTORS', 'EARTH_KM', 'ModelParams', 'model_params',
-           'speed_token', 'course_token', 'speed_words', 'model_steps', 'RouteMap', 'Vocab', 'encode', 'TrackNet',
-           'cpu_setup', 'window_starts', 'windows', 'fit_net', 'TrackModel', 'step_nll', 'score_steps',
-           'model_coverage', 'score_anomalies']
+           'speed_token', 'course_token', 'speed_words', 'model_steps', 'RouteMap', 'excursion_runs', 'Excursions',
+           'Vocab', 'encode', 'TrackNet', 'cpu_setup', 'window_starts', 'windows', 'fit_net', 'TrackModel', 'step_nll',
+           'score_steps', 'model_coverage', 'score_anomalies']
 
 # %% ../../nbs/33_lstm.ipynb #828beec5
 class ModelParams(BaseModel):
@@ -43,7 +43,18 @@ class ModelParams(BaseModel):
     seed: int = 0
     holdout: float = Field(0.2, gt=0, lt=0.9, description="share of training vessels held out to calibrate the thresholds")
     place_cell_deg: float = Field(0.02, gt=0, le=1, description="cell of the pattern-of-life map (~2 km)")
-    place_alarms_per_1000h: float = Field(4.0, gt=0, description="calibrated: budget of pattern-of-life alarms (place, speed or course unusual there) per 1000 vessel-hours on held-out vessels")
+    place_alarms_per_1000h: float = Field(1.0, gt=0, description="calibrated: budget of pattern-of-life alarms (place, speed or course unusual there) per 1000 vessel-hours on held-out vessels")
+    place_terms: str = Field("speed", description="the pattern-of-life surprises that alarm (comma-separated: position, speed, course)")
+    place_min_minutes: float = Field(20.0, ge=0, description="a pattern-of-life event spans at least this many minutes")
+    calibration_folds: int = Field(5, ge=1, description="the pattern of life calibrates on every training vessel scored by maps fitted on the other folds (1: on the held-out vessels only)")
+    excursions: bool = Field(True, description="route deviations as excursions from where traffic sails (Excursions); false: models trained before them")
+    excursion_cell_deg: float = Field(0.005, gt=0, le=1, description="cell of the map of where traffic sails by heading, for excursions (~500 m)")
+    route_alarms_per_1000h: float = Field(2.0, gt=0, description="calibrated: budget of excursion alarms (route deviations) per 1000 vessel-hours on held-out vessels")
+    excursion_lane_vessels: int = Field(3, ge=1, description="an excursion leaves a lane: cells sailed its way by at least this many training vessels (a pair is not a lane, as for places)")
+    excursion_lane_reports: int = Field(1, ge=1, description="... followed for at least this many reports before the excursion and after it")
+    excursion_on_km: float = Field(1.0, gt=0, description="a report this close to traffic sailed its way is on the traffic")
+    excursion_window_min: float = Field(90.0, gt=0, description="an excursion left the traffic at most this long before it and comes back at most this long after")
+    excursion_min_minutes: float = Field(10.0, ge=0, description="an excursion lasts at least this long")
     motion_alarms_per_1000h: float = Field(1.0, gt=0, description="calibrated: budget of LSTM alarms (speed/course unlikely for this track here) per 1000 vessel-hours on held-out vessels")
     lstm_alarms: bool = Field(False, description="the LSTM raises alarms of its own (off while it measures no better than the pattern of life: stage model_study); it always explains")
     coverage_deg: float = Field(0.25, gt=0, description="coverage cell")
@@ -138,20 +149,23 @@ class RouteMap:
         return cls(cell_deg, n.index.get_level_values(0).to_numpy(np.int64), n.index.get_level_values(1).to_numpy(np.int64),
                    n.to_numpy(np.int64))
 
-    def _trees(self):
-        if getattr(self, "_cache", None) is None:
+    def _trees(self, min_vessels: int = 1):
+        if getattr(self, "_cache", None) is None: self._cache = {}
+        if min_vessels not in self._cache:
             lat, lon = CellGrid(self.cell_deg).centre(self.keys)
-            P = _xyz(lat, lon)
-            self._cache = {}
+            P = _xyz(lat, lon); busy = self.vessels >= min_vessels
+            trees = {}
             for s in range(ROUTE_SECTORS + 1):
-                m = np.ones(len(P), bool) if s == ROUTE_SECTORS else np.isin(self.octant, [(s - 1) % 8, s, (s + 1) % 8])
-                self._cache[s] = cKDTree(P[m]) if m.any() else None
-        return self._cache
+                m = busy & (np.ones(len(P), bool) if s == ROUTE_SECTORS else np.isin(self.octant, [(s - 1) % 8, s, (s + 1) % 8]))
+                trees[s] = cKDTree(P[m]) if m.any() else None
+            self._cache[min_vessels] = trees
+        return self._cache[min_vessels]
 
-    def off_route_km(self, lat, lon, sog, cog) -> np.ndarray:
-        "Distance (km) from each report to the nearest cell centre sailed in its direction (any direction when stopped); `max_km` at most."
+    def off_route_km(self, lat, lon, sog, cog, min_vessels: int = 1) -> np.ndarray:
+        """Distance (km) from each report to the nearest cell centre sailed in its direction (any direction when stopped) by at least
+        `min_vessels` training vessels; `max_km` at most."""
         oc = _octant(sog, cog); P = _xyz(lat, lon); out = np.full(len(P), self.max_km)
-        for s, tree in self._trees().items():
+        for s, tree in self._trees(min_vessels).items():
             m = (oc == s) & np.isfinite(P).all(1)
             if m.any() and tree is not None: out[m] = np.minimum(tree.query(P[m], distance_upper_bound=self.max_km)[0], self.max_km)
         return out
@@ -168,6 +182,134 @@ class RouteMap:
     @classmethod
     def from_arrays(cls, a) -> "RouteMap":
         return cls(float(a["cell_deg"]), np.asarray(a["keys"]), np.asarray(a["octant"]), np.asarray(a["vessels"]))
+
+# %% ../../nbs/33_lstm.ipynb #f9491b24
+def _course_words(deg: float) -> str:
+    "The compass point of a course; 'an unknown way' without one."
+    if not np.isfinite(deg): return "an unknown way"
+    return ["north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west"][int(((deg + 22.5) % 360) // 45)]
+
+def excursion_runs(obj, t, off_km, covered, threshold_km: float, on_km: float = 0.5, window_min: float = 90.0,
+                   min_steps: int = 3, min_minutes: float = 10.0, max_gap_min: float = 15.0, lane_km=None, lane_reports: int = 1):
+    """Excursions in arrays sorted by object then time: runs of covered reports farther than `threshold_km` from the traffic
+    (`off_km`; at least `min_steps` reports over `min_minutes`, reports at most `max_gap_min` apart) whose vessel was within `on_km`
+    of a lane (`lane_km`, default `off_km`) for at least `lane_reports` reports in the `window_min` before the run and again in
+    the `window_min` after it (it followed the lane, not just crossed it). (first, last, count) positions."""
+    off, obj, t = np.asarray(off_km, float), np.asarray(obj), np.asarray(t, float)
+    first, last, n = _runs(obj, t, (off >= threshold_km) & np.asarray(covered, bool), min_steps, min_minutes, max_gap_min)
+    if len(first) == 0: return first, last, n
+    on = (off if lane_km is None else np.asarray(lane_km, float)) <= on_km
+    code = pd.factorize(obj)[0] if obj.dtype.kind not in "iu" else obj.astype(np.int64)
+    key = code * 1e10 + (t - (t.min() if len(t) else 0))          # one line per object, in time order (sorted input)
+    ons = np.r_[0, np.cumsum(on)]
+    w = window_min * 60
+    before = ons[first] - ons[np.searchsorted(key, key[first] - w, "left")]
+    after = ons[np.searchsorted(key, key[last] + w, "right")] - ons[last + 1]
+    keep = (before >= lane_reports) & (after >= lane_reports)
+    return first[keep], last[keep], n[keep]
+
+@dataclass
+class Excursions:
+    """Route deviations as excursions: a vessel that sailed where training traffic sails its way leaves it by more than
+    `threshold_km` (`RouteMap.off_route_km` on a fine map) and comes back to it. A detour and a shortcut do; a vessel
+    coming from or going to waters the training never saw does not come back, and is not an excursion. It must leave a lane
+    (`lane_vessels` training vessels sailed there its way): where vessels wander, there is no route to leave."""
+    routes: RouteMap
+    coverage: Coverage = field(default_factory=Coverage)
+    lane_vessels: int = 3                        # a lane: cells sailed its way by at least this many training vessels
+    lane_reports: int = 1                        # ... followed for at least this many reports before the excursion and after it
+    threshold_km: float = 2.0
+    on_km: float = 1.0
+    window_min: float = 90.0
+    min_minutes: float = 10.0
+    min_steps: int = 3
+    max_gap_min: float = 15.0
+    alarms_per_1000h: float | None = None       # the budget the threshold was calibrated to
+
+    @classmethod
+    def fit(cls, positions: pd.DataFrame, cell_deg: float = 0.005, coverage: Coverage | None = None, **kw) -> "Excursions":
+        "The map of where the NORMAL training `positions` sailed, by heading."
+        return cls(RouteMap.fit(positions, cell_deg), coverage or Coverage.fit(positions), **kw)
+
+    def runs(self, positions: pd.DataFrame, threshold_km: float | None = None):
+        "(tracks, off-route km per sorted report, first, last, count) of the excursions in `positions`."
+        tr = _tracks(positions, self.max_gap_min)
+        off, lane = self._distances(tr)
+        first, last, n = excursion_runs(tr.obj, tr.t, off, self.coverage.covers(tr.lat, tr.lon),
+                                        self.threshold_km if threshold_km is None else threshold_km, self.on_km,
+                                        self.window_min, self.min_steps, self.min_minutes, self.max_gap_min, lane,
+                                        self.lane_reports)
+        return tr, off, first, last, n
+
+    def _distances(self, tr) -> tuple[np.ndarray, np.ndarray]:
+        "km from each sorted report to the nearest cell sailed its way, and to the nearest lane cell sailed its way."
+        return (self.routes.off_route_km(tr.lat, tr.lon, tr.sog, tr.cog),
+                self.routes.off_route_km(tr.lat, tr.lon, tr.sog, tr.cog, self.lane_vessels))
+
+    def calibrate(self, normal_positions: pd.DataFrame, alarms_per_1000h: float, grid=None) -> dict:
+        "The smallest threshold (km) whose excursions on held-out NORMAL positions stay within the budget per 1000 vessel-hours."
+        from oceanguard.evaluate import vessel_hours
+        hours = vessel_hours(normal_positions, self.max_gap_min * 60)
+        if hours <= 0: raise OceanguardError("no held-out vessel-hours to calibrate the excursions on: give more normal traffic")
+        tr = _tracks(normal_positions, self.max_gap_min)
+        off, lane = self._distances(tr); cov = self.coverage.covers(tr.lat, tr.lon)
+        grid = np.arange(max(0.5, self.on_km), 20.01, 0.25) if grid is None else grid
+        for km in grid:
+            f, _, _ = excursion_runs(tr.obj, tr.t, off, cov, km, self.on_km, self.window_min, self.min_steps, self.min_minutes,
+                                     self.max_gap_min, lane, self.lane_reports)
+            rate = len(f) / hours * 1000
+            if rate <= alarms_per_1000h: break
+        self.threshold_km, self.alarms_per_1000h = float(km), float(alarms_per_1000h)
+        return {"route_threshold_km": float(km), "route_alarms_per_1000h": rate}
+
+    def anomalies(self, positions: pd.DataFrame, detector: str = "model:excursions", params: dict | None = None) -> pd.DataFrame:
+        "Anomaly events (anomaly contract) of kind `route_deviation`, one per excursion, with the distance and duration in words."
+        tr, off, first, last, n = self.runs(positions)
+        if len(first) == 0: return empty_anomalies()
+        ts = pd.DatetimeIndex(pd.to_datetime(positions["timestamp"], utc=True)).as_unit("ns")
+        oid = positions["object_id"].astype(str).to_numpy()
+        recs = []
+        for a, b, k in zip(first, last, n):
+            rows = tr.order[a:b + 1]
+            top = a + int(np.argmax(off[a:b + 1])); peak = tr.order[top]
+            minutes = (tr.t[b] - tr.t[a]) / 60
+            head = _course_words(tr.cog[top])
+            text = (f"left where traffic sails for {minutes:.0f} min and came back: up to {off[top]:.1f} km from the nearest place a "
+                    f"training vessel sailed heading {head} (threshold {self.threshold_km:.2f} km)")
+            recs.append(dict(object_id=oid[peak], start=ts[rows[0]], end=ts[rows[-1]], lat=float(tr.lat[top]), lon=float(tr.lon[top]),
+                             raw=float(off[top]), explanation=text,
+                             evidence=evidence_json(
+                                 params={**(params or {}), "threshold_km": self.threshold_km, "on_km": self.on_km, "lane_vessels": self.lane_vessels, "lane_reports": self.lane_reports, "window_min": self.window_min,
+                                         "min_minutes": self.min_minutes, "min_steps": self.min_steps, "map_cell_deg": self.routes.cell_deg,
+                                         "alarms_per_1000h": self.alarms_per_1000h},
+                                 observed={"max_off_route_km": float(off[top]), "minutes": round(float(minutes), 1), "n_reports": int(k),
+                                           "sog_kn": float(np.nanmedian(tr.sog[a:b + 1])) if np.isfinite(tr.sog[a:b + 1]).any() else None},
+                                 positions=positions_evidence(positions, rows),
+                                 source="threshold calibrated on held-out normal vessels")))
+        r = pd.DataFrame(recs)
+        return make_anomalies(np.full(len(r), "route_deviation"), detector, r["object_id"].to_numpy(), r["start"], r["end"],
+                              r["lat"].to_numpy(), r["lon"].to_numpy(), ratio_score(r["raw"].to_numpy(), self.threshold_km),
+                              r["explanation"].to_numpy(), r["evidence"].to_numpy())
+
+    def to_arrays(self) -> dict:
+        return {**self.routes.to_arrays(), **{k: np.float64(getattr(self, k)) for k in ("lane_vessels", "lane_reports", "threshold_km", "on_km", "window_min",
+                                                                                     "min_minutes", "min_steps", "max_gap_min")},
+                "alarms_per_1000h": np.float64(np.nan if self.alarms_per_1000h is None else self.alarms_per_1000h)}
+    @classmethod
+    def from_arrays(cls, a, coverage: Coverage) -> "Excursions":
+        b = float(a["alarms_per_1000h"])
+        return cls(RouteMap.from_arrays(a), coverage, int(a["lane_vessels"]), int(a["lane_reports"]), float(a["threshold_km"]), float(a["on_km"]), float(a["window_min"]),
+                   float(a["min_minutes"]), int(a["min_steps"]), float(a["max_gap_min"]), None if np.isnan(b) else b)
+
+def _overlapping(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
+    "True for each event of `a` that overlaps in time an event of `b` on the same object."
+    if not len(a) or not len(b): return np.zeros(len(a), bool)
+    m = a[["object_id", "start", "end"]].reset_index(drop=True).assign(_i=lambda d: np.arange(len(d))).merge(
+        b[["object_id", "start", "end"]], on="object_id", suffixes=("", "_b"))
+    hit = m["_i"][(m["start"] <= m["end_b"]) & (m["end"] >= m["start_b"])].to_numpy()
+    out = np.zeros(len(a), bool); out[hit] = True
+    return out
+
 
 # %% ../../nbs/33_lstm.ipynb #3d62992d
 @dataclass
@@ -285,6 +427,7 @@ class TrackModel:
     version: str = "0"
     card: dict = field(default_factory=dict)
     name: str = "lstm"
+    excursions: Excursions | None = None       # route deviations: leaving where traffic sails and coming back
 
     @property
     def detector(self) -> str: return f"model:{self.name}@{self.version}"
@@ -362,13 +505,11 @@ def model_coverage(model: TrackModel, positions: pd.DataFrame) -> dict:
             "share_covered": float(c.mean()) if n else 0.0, "area_bbox": model.coverage.bbox}
 
 # %% ../../nbs/33_lstm.ipynb #82368929
-def _course_words(deg: float) -> str:
-    return ["north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west"][int(((deg + 22.5) % 360) // 45)]
-
 def score_anomalies(model: TrackModel, positions: pd.DataFrame, explain: bool = False) -> pd.DataFrame:
-    """Anomaly events (anomaly contract, detector `model:lstm@<version>`): the pattern of life's (`route_deviation` where
-    traffic does not go, `unusual_speed` / `unusual_course` for the place) and the LSTM's (`unusual_speed` / `unusual_course`
-    where the motion is unlikely for this track here, with `lstm_alarms`), the LSTM's only where the pattern of life has none.
+    """Anomaly events (anomaly contract, detector `model:lstm@<version>`): the excursions' (`route_deviation`: left where traffic
+    sails and came back), the pattern of life's (`route_deviation` where traffic does not go, `unusual_speed` / `unusual_course`
+    for the place, with the terms of `place_terms`) where no excursion tells the stretch, and the LSTM's (`unusual_speed` /
+    `unusual_course` where the motion is unlikely for this track here, with `lstm_alarms`) where neither does.
     `attrs["coverage"]` counts the positions without model coverage (never scored, never alarmed)."""
     from oceanguard.models.normalcy import normalcy_anomalies
     from oceanguard.anomalies import concat_anomalies
@@ -376,13 +517,19 @@ def score_anomalies(model: TrackModel, positions: pd.DataFrame, explain: bool = 
     s = score_steps(model, p)
     cov = model_coverage(model, p)
     prm = model.params
-    parts, rows_of = [], []
+    parts, rows_of, told = [], [], []
+    if model.excursions is not None:
+        ex = model.excursions.anomalies(p, model.detector, params={"route_alarms_per_1000h": prm.route_alarms_per_1000h,
+                                                                   "model_version": model.version})
+        if len(ex): told.append(ex)
     if s["place_flag"].any():
         sc = s.rename(columns={"place_score": "score", "place_threshold": "threshold"})
         pl = normalcy_anomalies(p, sc, s["place_flag"].to_numpy(), model.detector, traffic=model.places,
                                 params={"place_alarms_per_1000h": prm.place_alarms_per_1000h, "model_version": model.version},
-                                min_steps=prm.min_steps, min_minutes=prm.min_minutes, max_gap_min=prm.max_gap_s / 60)
-        parts.append(pl)
+                                min_steps=prm.min_steps, min_minutes=prm.place_min_minutes, max_gap_min=prm.max_gap_s / 60)
+        if told: pl = pl[~_overlapping(pl, told[0])]         # an excursion already tells this stretch
+        if len(pl): told.append(pl)
+    if told: parts.append(concat_anomalies(told) if len(told) > 1 else told[0])
     motion = s["motion_flag"].to_numpy() if prm.lstm_alarms else np.zeros(len(p), bool)
     ev = step_events(p, motion, prm.min_steps, prm.min_minutes, prm.max_gap_s / 60)
     placed = parts[0] if parts else None

@@ -405,6 +405,8 @@ class _StepDetector:
         return _find(self.coverage.cells, cell) >= 0, cell
 
 # %% ../../nbs/36_normalcy.ipynb #c5341122
+_TERM_OF = {"position": "position_term", "speed": "speed_surprise", "course": "course_surprise"}
+
 @dataclass
 class PatternOfLife(_StepDetector):
     """The normalcy map: per fine cell, how many distinct training vessels sailed there and their speed and course
@@ -427,6 +429,7 @@ class PatternOfLife(_StepDetector):
     course_prior: np.ndarray = field(default_factory=lambda: np.full(SECTORS, 1 / SECTORS))
     log_norm: float = 0.0              # log of the normaliser of the position probability
     thresholds: Thresholds | None = None
+    terms: str = "position,speed,course"  # the surprises `score` adds (a track model may alarm on speed and course only)
     name = "pattern_of_life"
 
     @property
@@ -434,10 +437,13 @@ class PatternOfLife(_StepDetector):
 
     @classmethod
     def fit(cls, positions: pd.DataFrame, cell_deg: float = 0.02, coverage: Coverage | None = None, alpha: float = 1.0,
-            position_alpha: float = 0.1, neighbour_weight: float = 0.5, max_gap_min: float = MAX_GAP_MIN):
-        "Learn the map from NORMAL training `positions`; `coverage` defaults to `Coverage.fit` of the same positions."
+            position_alpha: float = 0.1, neighbour_weight: float = 0.5, max_gap_min: float = MAX_GAP_MIN, terms: str = "position,speed,course"):
+        """Learn the map from NORMAL training `positions`; `coverage` defaults to `Coverage.fit` of the same positions.
+        `terms`: which of the position, speed and course surprises the score adds."""
+        if bad := set(terms.split(",")) - set(_TERM_OF):
+            raise OceanguardError(f"pattern-of-life terms must be among {', '.join(_TERM_OF)}, got {', '.join(sorted(bad))}")
         tr = _tracks(positions, max_gap_min)
-        m = cls(cell_deg, alpha, position_alpha, neighbour_weight, max_gap_min, coverage or Coverage._fit(tr))
+        m = cls(cell_deg, alpha, position_alpha, neighbour_weight, max_gap_min, coverage or Coverage._fit(tr), terms=terms)
         k = m.grid.key(tr.lat, tr.lon); ok = k >= 0
         if not ok.any(): raise OceanguardError("no training positions with a latitude and longitude")
         cells, cell = np.unique(k[ok], return_inverse=True)
@@ -500,7 +506,7 @@ class PatternOfLife(_StepDetector):
                 "speed_surprise": speed, "course_surprise": course}
 
     def _score(self, d: dict) -> np.ndarray:
-        return d["position_term"] + d["speed_surprise"] + d["course_surprise"]
+        return sum(d[_TERM_OF[t]] for t in self.terms.split(","))
 
     def score_steps(self, positions: pd.DataFrame) -> pd.DataFrame:
         """Per position (aligned to `positions.index`): `covered`, `coverage_cell`, `cell_traffic`, `usual_speed_kn`,
@@ -529,13 +535,14 @@ class PatternOfLife(_StepDetector):
                                              "usual_speed", "speed_prior", "course_prior")}
         scal = {k: np.float64(getattr(self, k)) for k in ("cell_deg", "alpha", "position_alpha", "neighbour_weight",
                                                           "max_gap_min", "log_norm")}
-        return {"model": np.str_(self.name), **scal, **own, **_coverage_arrays(self.coverage), **_thresholds_arrays(self.thresholds)}
+        return {"model": np.str_(self.name), "terms": np.str_(self.terms), **scal, **own, **_coverage_arrays(self.coverage), **_thresholds_arrays(self.thresholds)}
 
     @classmethod
     def from_arrays(cls, a) -> "PatternOfLife":
         if str(a["model"]) != cls.name: raise OceanguardError(f"these arrays hold a {a['model']} model, not {cls.name}")
         m = cls(*(float(a[k]) for k in ("cell_deg", "alpha", "position_alpha", "neighbour_weight", "max_gap_min")),
-                coverage=_coverage_from(a), thresholds=_thresholds_from(a), log_norm=float(a["log_norm"]))
+                coverage=_coverage_from(a), thresholds=_thresholds_from(a), log_norm=float(a["log_norm"]),
+                terms=str(a["terms"]) if "terms" in a else "position,speed,course")
         for k in ("keys", "vessels", "traffic", "hours", "mass", "speed_hist", "course_hist", "usual_speed", "speed_prior", "course_prior"):
             setattr(m, k, np.asarray(a[k]))
         return m

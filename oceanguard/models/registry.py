@@ -18,7 +18,7 @@ import torch
 import yaml
 
 from ..core import OceanguardError, stable_hash
-from .lstm import ModelParams, RouteMap, TrackModel, TrackNet, Vocab, N_COURSE, SOG_EDGES
+from .lstm import Excursions, ModelParams, RouteMap, TrackModel, TrackNet, Vocab, N_COURSE, SOG_EDGES
 from .normalcy import CellGrid, Coverage, PatternOfLife, Thresholds
 
 # %% auto #0
@@ -112,6 +112,12 @@ def area_share(card: dict, lat, lon) -> float:
 
 
 # %% ../../nbs/34_registry.ipynb #5c2f41a8
+def _excursion_card(ex) -> dict | None:
+    "The excursions' threshold and settings for the card (None without excursions)."
+    if ex is None: return None
+    return {"threshold_km": ex.threshold_km, "on_km": ex.on_km, "window_min": ex.window_min, "min_minutes": ex.min_minutes,
+            "alarms_per_1000h": ex.alarms_per_1000h, "map_cell_deg": ex.routes.cell_deg, "map_cells": int(len(ex.routes.keys))}
+
 def model_card(model: TrackModel, data_hash: str, n_positions: int = 0, n_windows: int = 0,
                metrics: dict | None = None, sources: list[str] | None = None, paths: list[str] | None = None,
                area: dict | None = None, cwd=None) -> dict:
@@ -131,7 +137,8 @@ def model_card(model: TrackModel, data_hash: str, n_positions: int = 0, n_window
         "output": OUTPUT_MEANING,
         "hyperparameters": p.model_dump(), "seed": p.seed,
         "thresholds": {"motion": model.motion_thresholds.to_dict() if model.motion_thresholds is not None else None,
-                       "pattern_of_life": model.places.thresholds.to_dict() if model.places is not None and model.places.thresholds is not None else None},
+                       "pattern_of_life": model.places.thresholds.to_dict() if model.places is not None and model.places.thresholds is not None else None,
+                       "excursions": _excursion_card(model.excursions)},
         "training_data": {"hash": data_hash, "paths": [str(x) for x in paths or []], "n_positions": int(n_positions),
                           "n_windows": int(n_windows), "sources": sources or [], "normal_only": True, **lineage(cwd)},
         "area": _check_area(area if area is not None else model.coverage.to_dict()),
@@ -194,13 +201,15 @@ def save_model(model: TrackModel, root="models", card: dict | None = None) -> Pa
     card = dict(card or model.card)
     if not card: raise OceanguardError("model has no card: build one with model_card() before saving")
     card["thresholds"] = {"motion": model.motion_thresholds.to_dict() if model.motion_thresholds is not None else None,
-                          "pattern_of_life": model.places.thresholds.to_dict() if model.places is not None and model.places.thresholds is not None else None}
+                          "pattern_of_life": model.places.thresholds.to_dict() if model.places is not None and model.places.thresholds is not None else None,
+                          "excursions": _excursion_card(model.excursions)}
     d = Path(root)/f"{model.name}-{model.version}"
     d.mkdir(parents=True, exist_ok=True)
     torch.save(model.net.state_dict(), d/"model.pt")
     np.savez(d/"arrays.npz", lat_bins=model.vocab.lat_bins, lon_bins=model.vocab.lon_bins,
              **{f"route_{k}": v for k, v in model.routes.to_arrays().items()},
-             **({f"pol_{k}": v for k, v in model.places.to_arrays().items()} if model.places is not None else {}))
+             **({f"pol_{k}": v for k, v in model.places.to_arrays().items()} if model.places is not None else {}),
+             **({f"exc_{k}": v for k, v in model.excursions.to_arrays().items()} if model.excursions is not None else {}))
     (d/"card.json").write_text(json.dumps(card, indent=2, default=str))
     if getattr(model, "reference", None): (d/REFERENCE_FILE).write_text(json.dumps(model.reference))   # for oceanguard drift
     model.card = card
@@ -322,6 +331,7 @@ def load_model(path, data=None, window: int | None = None, version: str | None =
             routes = RouteMap.from_arrays({k[6:]: a[k] for k in a.files if k.startswith("route_")})
             pol = {k[4:]: a[k] for k in a.files if k.startswith("pol_")}
             places = PatternOfLife.from_arrays(pol) if pol else None
+            exc = {k[4:]: a[k] for k in a.files if k.startswith("exc_")}
     except (OSError, KeyError, ValueError) as e: raise OceanguardError(f"{d/'arrays.npz'}: route map missing or unreadable ({e})")
     net = TrackNet(len(vocab.lat_bins), len(vocab.lon_bins), params.embed, params.hidden, params.layers)
     try: net.load_state_dict(torch.load(d/"model.pt", map_location="cpu", weights_only=True))
@@ -331,10 +341,10 @@ def load_model(path, data=None, window: int | None = None, version: str | None =
     th = card.get("thresholds", {})
     if not card.get("area"): raise OceanguardError(f"{d/'card.json'}: the card has no area (the model's coverage); retrain it")
     cov = card["area"]
-    return TrackModel(net, vocab, routes, Coverage(float(cov["cell_deg"]), int(cov.get("min_vessels", 1)), float(cov.get("min_hours", 0.0)),
-                                                   np.sort(np.asarray(cov["cells"], np.int64))), params,
-                      Thresholds.from_dict(th["motion"]) if th.get("motion") else None, places,
-                      card["version"], card, card.get("name", "lstm"))
+    coverage = Coverage(float(cov["cell_deg"]), int(cov.get("min_vessels", 1)), float(cov.get("min_hours", 0.0)),
+                        np.sort(np.asarray(cov["cells"], np.int64)))
+    return TrackModel(net, vocab, routes, coverage, params, Thresholds.from_dict(th["motion"]) if th.get("motion") else None, places,
+                      card["version"], card, card.get("name", "lstm"), excursions=Excursions.from_arrays(exc, coverage) if exc else None)
 
 # %% ../../nbs/34_registry.ipynb #567f5c1d
 def update_card_metrics(path, metrics: dict, key: str = "evaluation") -> Path:

@@ -15,14 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..core import OceanguardError, check_file, frame_hash, load_params, section
 from .normalcy import Coverage, PatternOfLife, calibrate_per_cell, step_events
-from .lstm import (ModelParams, RouteMap, TrackModel, Vocab, encode, fit_net, model_params, model_steps, step_nll, windows, _smooth)
+from .lstm import (Excursions, ModelParams, RouteMap, TrackModel, Vocab, encode, fit_net, model_params, model_steps, step_nll, windows, _smooth)
 from ..evaluate import vessel_hours
 from ..labels import LabelStore, anomaly_verdicts
 from .registry import REQUIRED_COLUMNS, feature_reference, model_card, model_version, save_model
 
 # %% auto #0
-__all__ = ['REAL_NORMAL_SAMPLES', 'normal_traffic', 'holdout_vessels', 'calibrate_to_budget', 'calibrate', 'VerdictParams',
-           'positions_in_windows', 'apply_verdicts', 'train_model', 'read_positions', 'train_main']
+__all__ = ['REAL_NORMAL_SAMPLES', 'normal_traffic', 'holdout_vessels', 'calibrate_to_budget', 'crossfit_scores', 'calibrate',
+           'VerdictParams', 'positions_in_windows', 'apply_verdicts', 'train_model', 'read_positions', 'train_main']
 
 # %% ../../nbs/35_train.ipynb #40019066
 REAL_NORMAL_SAMPLES = ["dma-csv-laeso-ferry/ferry_laeso_2022-10-15.csv", "noaa-gpkg-boston-2014/ais_boston_2014-01.gpkg",
@@ -41,8 +41,9 @@ def normal_traffic(n_vessels: int = 80, hours: float = 24.0, seed: int = 0, real
 
 # %% ../../nbs/35_train.ipynb #b479a478
 def holdout_vessels(object_ids, share: float) -> np.ndarray:
-    "True for the objects held out for calibration: a stable hash of the id below `share`."
-    ids = pd.Series(pd.Series(object_ids).astype(str).to_numpy())
+    "True for the objects held out for calibration: a stable hash of the id below `share` (an augmented copy goes with its vessel)."
+    from oceanguard.models.augment import original_id
+    ids = pd.Series(original_id(pd.Series(object_ids).astype(str)).astype(str).to_numpy())
     h = pd.util.hash_pandas_object(ids, index=False).to_numpy() % 10_000
     return h < share * 10_000
 
@@ -55,11 +56,12 @@ def _events_per_1000h(steps: pd.DataFrame, flags: np.ndarray, hours: float, p: M
     return len(step_events(frame, flags, p.min_steps, p.min_minutes, p.max_gap_s / 60)) / max(hours, 1e-9) * 1000
 
 def calibrate_to_budget(det, normal_positions: pd.DataFrame, alarms_per_1000h: float, min_steps: int = 3, min_minutes: float = 5.0,
-                        shares=(0.02, 0.01, 0.005, 0.002, 0.001, 0.0005, 0.0002, 0.0001, 0.00005, 0.00002)) -> dict:
+                        shares=(0.02, 0.01, 0.005, 0.002, 0.001, 0.0005, 0.0002, 0.0001, 0.00005, 0.00002), scores: pd.DataFrame | None = None) -> dict:
     """Per-cell thresholds for a per-report detector of `oceanguard.models.normalcy` (or the LSTM's motion term, through
-    `score_steps`): the most sensitive alarm share whose events on held-out normal positions stay within the budget."""
+    `score_steps`): the most sensitive alarm share whose events on held-out normal positions stay within the budget.
+    `scores`: the positions' scores when already made (e.g. by `crossfit_scores`), else `det.score_steps(normal_positions)`."""
     hours = vessel_hours(normal_positions)
-    s = det.score_steps(normal_positions)
+    s = det.score_steps(normal_positions) if scores is None else scores
     rate = np.inf
     for share in shares:
         det.thresholds = calibrate_per_cell(s["score"].to_numpy(), s["coverage_cell"].to_numpy(), share)
@@ -67,10 +69,27 @@ def calibrate_to_budget(det, normal_positions: pd.DataFrame, alarms_per_1000h: f
         if rate <= alarms_per_1000h: break
     return {"alarm_share": det.thresholds.alarm_share, "holdout_alarms_per_1000h": rate, "holdout_vessel_hours": hours}
 
-def calibrate(model: TrackModel, steps: pd.DataFrame, hours: float, held_positions: pd.DataFrame) -> dict:
-    "Set the pattern of life's and the LSTM's per-cell thresholds on held-out normal data; returns what each costs."
+def crossfit_scores(fit, positions: pd.DataFrame, folds: int = 5) -> pd.DataFrame:
+    """Each vessel's steps scored by a detector `fit(positions)` learned from the other `folds - 1` folds of vessels (a stable hash
+    of the id): every training vessel calibrates, none is scored by a map that knows it. Aligned to `positions.index`."""
+    from oceanguard.models.augment import original_id
+    ids = pd.Series(original_id(pd.Series(positions["object_id"]).astype(str)).astype(str).to_numpy())
+    fold = (pd.util.hash_pandas_object(ids, index=False).to_numpy() // 10_000) % folds
+    p = positions.reset_index(drop=True)
+    parts = [fit(p[fold != k]).score_steps(p[fold == k]) for k in range(folds) if (fold == k).any() and (fold != k).any()]
+    if not parts: raise OceanguardError(f"cannot cross-fit on {ids.nunique()} vessel(s): give more normal traffic")
+    out = pd.concat(parts).reindex(range(len(p)))
+    out.index = positions.index
+    return out
+
+def calibrate(model: TrackModel, steps: pd.DataFrame, hours: float, held_positions: pd.DataFrame,
+              place_positions: pd.DataFrame | None = None, place_scores: pd.DataFrame | None = None) -> dict:
+    "Set the excursions' threshold and the pattern of life's and the LSTM's per-cell thresholds on held-out normal data; returns what each costs."
     p = model.params
-    places = calibrate_to_budget(model.places, held_positions, p.place_alarms_per_1000h, p.min_steps, p.min_minutes)
+    routes = model.excursions.calibrate(held_positions, p.route_alarms_per_1000h) if model.excursions is not None else {}
+    places = (calibrate_to_budget(model.places, held_positions, p.place_alarms_per_1000h, p.min_steps, p.place_min_minutes)
+              if place_scores is None else
+              calibrate_to_budget(model.places, place_positions, p.place_alarms_per_1000h, p.min_steps, p.place_min_minutes, scores=place_scores))
     seg = steps["segment"].to_numpy()
     covered = model.coverage.covers(steps["lat"].to_numpy(), steps["lon"].to_numpy())
     if not covered.any(): raise OceanguardError("no held-out report lies inside the model's coverage: give more normal traffic")
@@ -83,7 +102,7 @@ def calibrate(model: TrackModel, steps: pd.DataFrame, hours: float, held_positio
         rates[share] = _events_per_1000h(steps, covered & th.flag(motion, cell), hours, p)
         if rates[share] <= p.motion_alarms_per_1000h: best = th; break
     model.motion_thresholds = best if best is not None else th
-    return {"place_alarm_share": places["alarm_share"], "place_alarms_per_1000h": places["holdout_alarms_per_1000h"],
+    return {**routes, "place_alarm_share": places["alarm_share"], "place_alarms_per_1000h": places["holdout_alarms_per_1000h"],
             "motion_alarm_share": model.motion_thresholds.alarm_share, "motion_alarms_per_1000h": rates[model.motion_thresholds.alarm_share],
             "holdout_vessel_hours": round(hours, 1)}
 
@@ -168,10 +187,20 @@ def _train_model(positions, params, log, sources, paths, bar, verdicts=None, ver
     T, C, _ = windows(tok, num, fit["segment"].to_numpy(), p.window, p.stride)
     net, losses = fit_net(T, C, vocab, p, log=log)
     bar.update(); stage("pattern of life")
-    places = PatternOfLife.fit(fit_pos, p.place_cell_deg, coverage=coverage)
-    model = TrackModel(net, vocab, routes, coverage, p, places=places)
+    places = PatternOfLife.fit(fit_pos, p.place_cell_deg, coverage=coverage, terms=p.place_terms)
+    excursions = (Excursions.fit(fit_pos, p.excursion_cell_deg, coverage, lane_vessels=p.excursion_lane_vessels,
+                                 lane_reports=p.excursion_lane_reports, on_km=p.excursion_on_km, window_min=p.excursion_window_min,
+                                 min_minutes=p.excursion_min_minutes, min_steps=p.min_steps, max_gap_min=p.max_gap_s / 60)
+                  if p.excursions else None)
+    model = TrackModel(net, vocab, routes, coverage, p, places=places, excursions=excursions)
     bar.update(); stage("calibration on held-out vessels")
-    costs = calibrate(model, cal, _hours(cal, p.max_gap_s), positions[held_pos])
+    # the pattern of life calibrates on every training vessel, each scored by maps fitted without it (held-out vessels alone are
+    # too few for a budget of a few alarms per 1000 vessel-hours)
+    fit_places = lambda d: PatternOfLife.fit(d, p.place_cell_deg, coverage=coverage, terms=p.place_terms)
+    pol_scores = crossfit_scores(fit_places, positions, p.calibration_folds) if p.calibration_folds > 1 else None
+    costs = calibrate(model, cal, _hours(cal, p.max_gap_s), positions[held_pos], positions, pol_scores)
+    if excursions is not None:        # the threshold kept, the map of where traffic sails refitted on every training vessel
+        excursions.routes = RouteMap.fit(positions, p.excursion_cell_deg)
     bar.update()
     model.version = model_version(data_hash, p)
     summary = {"train_loss": round(losses[-1], 5), "first_epoch_loss": round(losses[0], 5), "n_train_windows": int(len(T)),
