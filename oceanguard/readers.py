@@ -1420,52 +1420,15 @@ def _row_hash(pos: pd.DataFrame) -> np.ndarray:
         h = (h * np.uint64(1_000_003)) ^ hc
     return h
 
-@contextmanager
-def _read_ahead(items: Iterator):
-    """An iterator over `items` that reads the next item in a thread while the caller works on the current one (Arrow's CSV
-    parser and much of NumPy run without the GIL: reading overlaps cleaning). Items and errors come in order; on leaving the
-    block the thread is stopped and joined, and `items` closed, so no thread outlives it."""
-    import queue, threading
-    q, stop, END = queue.Queue(maxsize=1), threading.Event(), object()
-    def put(x) -> bool:
-        while not stop.is_set():
-            try: q.put(x, timeout=0.05); return True
-            except queue.Full: pass
-        return False
-    def work():
-        try:
-            for x in items:
-                if not put((x, None)): return
-            put((END, None))
-        except BaseException as e: put((None, e))
-        finally:
-            close = getattr(items, "close", None)
-            if close is not None: close()
-    def read():
-        while True:
-            x, err = q.get()
-            if err is not None: raise err
-            if x is END: return
-            yield x
-    th = threading.Thread(target=work, name="oceanguard-read-ahead", daemon=True)
-    th.start()
-    try: yield read()
-    finally:
-        stop.set()
-        th.join()
-
 def iter_clean(path, format: str | None = None, columns: str | dict | None = None, source: str | None = None,
                chunksize: int = DEFAULT_CHUNKSIZE, now=None) -> Iterator[CleanChunk]:
     "Read and clean `path` chunk by chunk (see above): positions in input order, duplicates within the whole file dropped; `now` fixed once for the file."
     now = pd.Timestamp.now(tz="UTC") if now is None else now
     seen = []                                        # row hashes of the accepted rows of earlier chunks
-    with _read_ahead(iter_any(path, format=format, columns=columns, source=source, chunksize=chunksize)) as chunks:
-        yield from _clean_chunks(chunks, now, seen)
-
-def _clean_chunks(chunks, now, seen: list) -> Iterator[CleanChunk]:
+    chunks = iter_any(path, format=format, columns=columns, source=source, chunksize=chunksize)
     nxt, k = next(chunks, None), 0
     while nxt is not None:
-        rr, nxt = nxt, next(chunks, None)            # the chunk after this one is known (or its error raised) before this one is yielded
+        rr, nxt = nxt, next(chunks, None)
         k += 1
         cr = cleaning.clean_positions(rr.positions, now=now, check=False, sort=False)
         pos, n_dup = cr.positions, cr.counts["duplicates"]
