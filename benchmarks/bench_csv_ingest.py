@@ -7,13 +7,17 @@
   (c) `oceanguard ingest FILE --out TMP` whole process.
 
 Each is run `--repeat` times, interleaved (a, b, c, a, b, c, ...), in fresh processes; the median and the best are
-printed with the load average around them (the machine is shared). Results go to benchmarks/results/csv_ingest.json.
-Run: .venv/bin/python benchmarks/bench_csv_ingest.py [--rows 1000000] [--repeat 3] [--quick]
+printed with the load average around them (the machine is shared), and beside each whole process its CPU seconds (user +
+system of the process and its threads: steadier than wall time on a shared machine). `--baseline DIR` runs (b) and (c) a
+second time in each round with another checkout of oceanguard first on PYTHONPATH (e.g. `git archive main | tar -x -C DIR`),
+so that before and after come from one run on one file. Results go to benchmarks/results/csv_ingest.json.
+Run: .venv/bin/python benchmarks/bench_csv_ingest.py [--rows 1000000] [--repeat 3] [--quick] [--baseline DIR]
 """
 import argparse
 import gzip
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -41,18 +45,24 @@ t2 = time.perf_counter()
 print(json.dumps({"import_s": t1 - t0, "read_clean_s": t2 - t1, "rows": n, "accepted": acc}))
 """
 
-def run(cmd: list[str]) -> tuple[float, str]:
-    t = time.perf_counter()
-    p = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    took = time.perf_counter() - t
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+def run(cmd: list[str], root: Path = ROOT) -> tuple[float, str, float]:
+    "Wall seconds, stdout and CPU seconds of one subprocess (run with `root` first on PYTHONPATH)."
+    c, t = _children_cpu(), time.perf_counter()
+    p = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(root)})
+    took, cpu = time.perf_counter() - t, _children_cpu() - c
     if p.returncode not in (0, 1): raise SystemExit(f"{cmd[:3]} failed ({p.returncode}): {p.stderr[-2000:]}")
-    return took, p.stdout
+    return took, p.stdout, cpu
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="100,000 rows, one repeat")
+    ap.add_argument("--baseline", type=Path, help="another checkout of oceanguard, measured in the same run for (b) and (c)")
     a = ap.parse_args()
     rows, repeat = (100_000, 1) if a.quick else (a.rows, a.repeat)
     py = sys.executable
@@ -64,32 +74,47 @@ def main():
             for i, line in enumerate(f):
                 if i > rows: break
                 g.write(line)
-        res = {"a_pyarrow_whole_process_s": [], "b_read_clean_s": [], "b_whole_process_s": [], "b_import_s": [],
-               "c_ingest_whole_process_s": []}
+        sides = [("", ROOT)] + ([("baseline_", a.baseline.resolve())] if a.baseline else [])
+        res = {"a_pyarrow_whole_process_s": [], "a_pyarrow_cpu_s": []}
+        for pre, _ in sides:
+            res |= {f"{pre}{k}": [] for k in ("b_read_clean_s", "b_whole_process_s", "b_whole_process_cpu_s", "b_import_s",
+                                               "c_ingest_whole_process_s", "c_ingest_cpu_s")}
         load = [os.getloadavg()[0]]
         for k in range(repeat):
-            t, _ = run([py, "-c", PYARROW, str(csv), str(d / "pa.parquet")])
-            res["a_pyarrow_whole_process_s"].append(t)
-            t, out = run([py, "-c", OCEANGUARD, str(csv)])
-            info = json.loads(out.strip().splitlines()[-1])
-            res["b_read_clean_s"].append(info["read_clean_s"]); res["b_whole_process_s"].append(t); res["b_import_s"].append(info["import_s"])
-            shutil.rmtree(d / "store", ignore_errors=True)
-            t, out = run([og, "ingest", str(csv), "--out", str(d / "store"), "--quiet", "--now", "2024-01-01"])
-            res["c_ingest_whole_process_s"].append(t)
+            t, _, cpu = run([py, "-c", PYARROW, str(csv), str(d / "pa.parquet")])
+            res["a_pyarrow_whole_process_s"].append(t); res["a_pyarrow_cpu_s"].append(cpu)
+            for pre, root in sides:
+                t, out, cpu = run([py, "-c", OCEANGUARD, str(csv)], root)
+                info = json.loads(out.strip().splitlines()[-1])
+                res[f"{pre}b_read_clean_s"].append(info["read_clean_s"]); res[f"{pre}b_whole_process_s"].append(t)
+                res[f"{pre}b_whole_process_cpu_s"].append(cpu); res[f"{pre}b_import_s"].append(info["import_s"])
+                if pre: accepted_baseline = info["accepted"]
+                else: accepted = info["accepted"]
+                shutil.rmtree(d / "store", ignore_errors=True)
+                t, out, cpu = run([og, "ingest", str(csv), "--out", str(d / "store"), "--quiet", "--now", "2024-01-01"], root)
+                res[f"{pre}c_ingest_whole_process_s"].append(t); res[f"{pre}c_ingest_cpu_s"].append(cpu)
             load.append(os.getloadavg()[0])
+        if a.baseline and accepted_baseline != accepted: raise SystemExit(f"accepted rows differ: {accepted:,} here, {accepted_baseline:,} in the baseline")
         med = {k: statistics.median(v) for k, v in res.items()}
         best = {k: min(v) for k, v in res.items()}
         a_ = med["a_pyarrow_whole_process_s"]
-        out = {"rows": rows, "file_mb": round(csv.stat().st_size / 1e6, 1), "repeat": repeat, "accepted": info["accepted"],
+        out = {"rows": rows, "file_mb": round(csv.stat().st_size / 1e6, 1), "repeat": repeat, "accepted": accepted,
+               "baseline": str(a.baseline) if a.baseline else None,
                "median": med, "best": best, "runs": res, "load_avg_1min": load,
                "ratio_b_to_a": med["b_read_clean_s"] / a_, "ratio_c_to_a": med["c_ingest_whole_process_s"] / a_,
                "ratio_c_to_a_best": best["c_ingest_whole_process_s"] / best["a_pyarrow_whole_process_s"]}
     print(f"rows: {rows:,}  file: {out['file_mb']} MB  repeats: {repeat}  load avg (1 min): {', '.join(f'{x:.1f}' for x in load)}")
-    print(f"(a) pyarrow read_csv + write_table, whole process : median {a_:.2f} s  best {best['a_pyarrow_whole_process_s']:.2f} s")
-    print(f"(b) oceanguard read + clean (iter_clean), in process: median {med['b_read_clean_s']:.2f} s  best {best['b_read_clean_s']:.2f} s"
-          f"  (whole process {med['b_whole_process_s']:.2f} s, imports {med['b_import_s']:.2f} s)  = {out['ratio_b_to_a']:.2f}x (a)")
-    print(f"(c) oceanguard ingest, whole process               : median {med['c_ingest_whole_process_s']:.2f} s  best {best['c_ingest_whole_process_s']:.2f} s"
-          f"  = {out['ratio_c_to_a']:.2f}x (a)  (target: within 2x)")
+    print(f"(a) pyarrow read_csv + write_table, whole process : median {a_:.2f} s  best {best['a_pyarrow_whole_process_s']:.2f} s"
+          f"  cpu {med['a_pyarrow_cpu_s']:.2f} s")
+    for pre, _ in sides:
+        if pre:
+            out["baseline_ratio_c_to_a"] = med["baseline_c_ingest_whole_process_s"] / a_
+            print(f"baseline {a.baseline}:")
+        print(f"(b) oceanguard read + clean (iter_clean), in process: median {med[pre + 'b_read_clean_s']:.2f} s  best {best[pre + 'b_read_clean_s']:.2f} s"
+              f"  (whole process {med[pre + 'b_whole_process_s']:.2f} s, cpu {med[pre + 'b_whole_process_cpu_s']:.2f} s, imports {med[pre + 'b_import_s']:.2f} s)"
+              f"  = {med[pre + 'b_read_clean_s'] / a_:.2f}x (a)")
+        print(f"(c) oceanguard ingest, whole process               : median {med[pre + 'c_ingest_whole_process_s']:.2f} s  best {best[pre + 'c_ingest_whole_process_s']:.2f} s"
+              f"  cpu {med[pre + 'c_ingest_cpu_s']:.2f} s  = {med[pre + 'c_ingest_whole_process_s'] / a_:.2f}x (a)  (target: within 2x)")
     res_dir = ROOT / "benchmarks" / "results"
     res_dir.mkdir(parents=True, exist_ok=True)
     (res_dir / "csv_ingest.json").write_text(json.dumps(out, indent=1) + "\n")

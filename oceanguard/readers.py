@@ -466,8 +466,11 @@ def columns_to_result(cols: dict, n: int, raw_line, raw, ctx: dict, *, time_form
     (`bad_mmsi`); the IMO is not a whole number >= 0 (`bad_number`). An optional number that is not a finite number
     (SOG `abc`, `inf`) is set missing and counted in `counts["nulled.<field>"]`."""
     raw_line = np.asarray(raw_line, dtype=np.int64)
-    empty = lambda: pa.nulls(n, pa.string())
-    col = lambda c: _as_arrow(cols[c]) if c in cols else empty()
+    one = {}
+    def col(c):                                      # each column made one Arrow array once (the CSV parser gives many chunks)
+        if c not in cols: return pa.nulls(n, pa.string())
+        if c not in one: one[c] = _as_arrow(cols[c])
+        return one[c]
     ns, tcode = _time_values(col("timestamp"), time_format) if n else (np.zeros(0, np.int64), np.zeros(0, np.int64))
     t_present = np.ones(n, bool)
     if n and (tcode != _OK).any():                   # an empty cell is missing, not unparseable

@@ -412,7 +412,7 @@ def _utc(t) -> pd.Timestamp:
 def _read_file(p: Path, fr: FileReport, columns, source, chunksize: int, now, reasons: dict, progress: bool):
     "Read and clean one file: its accepted positions (no duplicates inside the file), quarantine and static history; counts go to `fr`."
     from tqdm.auto import tqdm
-    parts, qs, history = [], [], empty_history()
+    parts, qs, history, sub_us = [], [], empty_history(), False
     with tqdm(desc=p.name, unit=" rows", disable=None if progress else True, leave=False, file=sys.stderr) as bar:
         for cc in _read_chunks(p, fr.format, columns, source, chunksize, now):
             acc = cc.positions
@@ -422,12 +422,16 @@ def _read_file(p: Path, fr: FileReport, columns, source, chunksize: int, now, re
             if len(cc.quarantine):
                 qs.append(cc.quarantine)
                 for reason, n in cc.quarantine["reason"].value_counts().items(): reasons[str(reason)] = reasons.get(str(reason), 0) + int(n)
-            if len(acc): parts.append(_rows(acc))              # Arrow from here on: the pandas chunk is freed
+            if len(acc):
+                sub_us = sub_us or bool((_ns(acc["timestamp"]) % 1000).any())
+                parts.append(_rows(acc))                           # Arrow from here on: the pandas chunk is freed
             del acc
             if len(cc.statics): history = static_history(cc.statics, previous=history)
             bar.update(cc.counts["input"])
     fr.source = fr.source or source or fr.format
-    pos, n_dup = _concat_rows(parts)                               # duplicates across chunks, by the same rule as within one
+    # `iter_clean` already drops rows equal to one of an earlier chunk; the table keeps microseconds, so only rows that differ
+    # below a microsecond can become equal here: look for duplicates across chunks again only when the file has such times
+    pos, n_dup = _concat_rows(parts, dedupe=sub_us and len(parts) > 1)
     del parts
     fr.accepted -= n_dup; fr.duplicates += n_dup
     quarantine = conform(pd.concat(qs, ignore_index=True), QUARANTINE) if qs else empty_quarantine()
