@@ -300,6 +300,7 @@ def detect_main(argv: list[str] | None = None) -> int:
     if out.exists() and out.is_dir() and not is_store(out):
         raise OceanguardError(f"--out is a directory but not a store, expected a Parquet file or a store: {out}")
     if a.dask: raise OceanguardError("--dask runs through the `oceanguard` command (scale.detect_cluster_main)")
+    data_hash = _hash_in_background(a.inputs)       # the record's input hash, computed while the inputs are read
     data = load_inputs(a.inputs, bbox, start, end, compact=True)
     pos = compact_text(data.pop("positions"))
     _malloc_mode(1 << 20, trim=True)                 # features and rules: whole-file arrays go back when freed
@@ -334,7 +335,8 @@ def detect_main(argv: list[str] | None = None) -> int:
                 an.attrs["model_coverage"] = cov
                 model_note += (f"; model coverage {cov['covered']:,} of {cov['positions']:,} positions ({cov['share_covered']:.1%}), "
                                f"{cov['no_model_coverage']:,} with no model coverage (not scored)")
-    model_note += "\n  " + record_batch(an, out, a.inputs, params, m.attrs.get("model_dir") if not a.no_model and m is not None else None, model_note)
+    model_note += "\n  " + record_batch(an, out, a.inputs, params, m.attrs.get("model_dir") if not a.no_model and m is not None else None, model_note,
+                                        data_hash=data_hash())
     return write_anomalies(an, out, kinds, f"{n_pos:,} positions from {len(a.inputs)} input(s) "
                             f"({data['n_quarantined']:,} rows quarantined, {data['n_duplicates']:,} duplicates)", model_note)
 
@@ -350,13 +352,31 @@ def input_hash(inputs) -> str:
         else: parts.append(str(p))
     return stable_hash(*parts)
 
-def record_batch(an: pd.DataFrame, out: Path, inputs, params: dict, model_dir, note: str) -> str:
-    "Append this detect run's prediction record (EU AI Act) to the book of the store written to, or beside the output file; says where."
+def _hash_in_background(inputs):
+    """`input_hash(inputs)` started on a thread, as a callable that waits for it and returns it. Raw files only
+    (hashlib releases the GIL: SHA-256 of a 1 GB CSV costs ~1 s of the other core, no wall time, while the file is
+    read); with a store among the inputs the hash is taken when asked for, as before."""
+    if not all(Path(i).is_file() for i in inputs): return lambda: input_hash(inputs)
+    import threading
+    box = {}
+    def run():
+        try: box["hash"] = input_hash(inputs)
+        except BaseException as e: box["error"] = e
+    th = threading.Thread(target=run, name="oceanguard-input-hash", daemon=True)
+    th.start()
+    def result() -> str:
+        th.join()
+        if "error" in box: raise box["error"]
+        return box["hash"]
+    return result
+
+def record_batch(an: pd.DataFrame, out: Path, inputs, params: dict, model_dir, note: str, data_hash: str | None = None) -> str:
+    "Append this detect run's prediction record (EU AI Act) to the book of the store written to, or beside the output file; says where (`data_hash`: `input_hash(inputs)` if already taken)."
     import json
     from oceanguard.core import stable_hash
     from oceanguard.records import RecordBook, load_card, prediction_record
     from oceanguard.store import is_store
-    data_hash = input_hash(inputs)
+    data_hash = data_hash or input_hash(inputs)
     card = load_card(model_dir)                       # read once: its version names the batch, the record keeps the copy
     version = card.get("version") if card else None
     batch = stable_hash(data_hash, version, json.dumps(params, sort_keys=True, default=str), n=12)
