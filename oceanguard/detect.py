@@ -301,10 +301,12 @@ def detect_main(argv: list[str] | None = None) -> int:
         raise OceanguardError(f"--out is a directory but not a store, expected a Parquet file or a store: {out}")
     if a.dask: raise OceanguardError("--dask runs through the `oceanguard` command (scale.detect_cluster_main)")
     data_hash = _hash_in_background(a.inputs)       # the record's input hash, computed while the inputs are read
+    geography = _warm_geography()                    # and the shipped ports and coastline loaded
     data = load_inputs(a.inputs, bbox, start, end, compact=True)
     pos = compact_text(data.pop("positions"))
     _malloc_mode(1 << 20, trim=True)                 # features and rules: whole-file arrays go back when freed
     n_pos = len(pos)
+    geography()                                      # loaded by now: features use them from the cache
     if n_pos:
         from oceanguard.features import features_from_params
         feats = features_from_params(pos, params)
@@ -362,13 +364,27 @@ def _hash_in_background(inputs):
     def run():
         try: box["hash"] = input_hash(inputs)
         except BaseException as e: box["error"] = e
-    th = threading.Thread(target=run, name="oceanguard-input-hash", daemon=True)
+    th = threading.Thread(target=run, name="oceanguard-input-hash")   # not a daemon: never cut off in a file read at exit
     th.start()
     def result() -> str:
         th.join()
         if "error" in box: raise box["error"]
         return box["hash"]
     return result
+
+def _warm_geography():
+    """Load what `add_features` loads first (the shipped ports' tree, the coastline and its land polygons; ~1.5 s of
+    file reading and tree building, cached for the process) on a thread while the inputs are read; a callable that
+    waits for it. A failure there is left for `add_features` to meet and report as before."""
+    import threading
+    def run():
+        try:
+            from oceanguard.geo import PortIndex, _coast_segments, _polygon_tree
+            PortIndex.default(); _coast_segments(); _polygon_tree("land")
+        except Exception: pass
+    th = threading.Thread(target=run, name="oceanguard-geography")    # not a daemon: never cut off inside GDAL at exit
+    th.start()
+    return th.join
 
 def record_batch(an: pd.DataFrame, out: Path, inputs, params: dict, model_dir, note: str, data_hash: str | None = None) -> str:
     "Append this detect run's prediction record (EU AI Act) to the book of the store written to, or beside the output file; says where (`data_hash`: `input_hash(inputs)` if already taken)."
