@@ -129,10 +129,12 @@ def _categorical_text(x: pd.Categorical, rows: np.ndarray) -> pd.Categorical:
     cats = pd.Index(pd.array(np.asarray(x.categories, dtype=object), dtype=STRING))
     return pd.Categorical.from_codes(x.codes[rows], dtype=pd.CategoricalDtype(cats))
 
-def read_clean(path, bbox=None, start=None, end=None, chunksize: int | None = None, compact: bool = False) -> dict:
+def read_clean(path, bbox=None, start=None, end=None, chunksize: int | None = None, compact: bool = False,
+               on_read=None) -> dict:
     """Positions of one raw file, read and cleaned chunk by chunk, sorted by (object_id, timestamp), then filtered;
     and its statics and counts. Same rows and counts as cleaning the whole file at once, in a fraction of the memory.
-    `compact` keeps `source`, `object_type` and `raw_file` as categories (see `compact_text`)."""
+    `compact` keeps `source`, `object_type` and `raw_file` as categories (see `compact_text`); `on_read()` is called
+    once the first chunk is read and cleaned (the file is readable: `detect_main` then loads the geography beside it)."""
     from pandas.api.types import union_categoricals
     from oceanguard.contracts import POSITIONS, STRING, empty, validate
     from oceanguard.features import COMPACT_TEXT
@@ -142,6 +144,7 @@ def read_clean(path, bbox=None, start=None, end=None, chunksize: int | None = No
     bar = tqdm(desc=f"reading {Path(path).name}", unit=" rows", unit_scale=True, file=sys.stderr, disable=None, leave=False)   # stderr, terminals only
     for c in iter_clean(path, chunksize=chunksize or DEFAULT_CHUNKSIZE):   # the reading path `ingest` uses too
         bar.update(c.counts["input"])
+        if on_read is not None: on_read(); on_read = None
         n_in += c.counts["input"]; n_quar += c.counts["quarantined"]; n_dup += c.counts["duplicates"]
         if len(c.statics): stat.append(c.statics)
         pp = c.positions
@@ -206,8 +209,8 @@ def _position_summary(positions: pd.DataFrame) -> pd.DataFrame:
     return a.reset_index(drop=True).assign(object_id=np.asarray(ou, dtype=object)[k // max(len(su), 1)],
                                            source=np.asarray(su, dtype=object)[k % max(len(su), 1)])
 
-def load_inputs(inputs, bbox=None, start=None, end=None, compact: bool = False) -> dict:
-    "Positions, statics, objects and counts from stores and raw files, filtered by `bbox`, `start`, `end` (`compact`: see `read_clean`)."
+def load_inputs(inputs, bbox=None, start=None, end=None, compact: bool = False, on_read=None) -> dict:
+    "Positions, statics, objects and counts from stores and raw files, filtered by `bbox`, `start`, `end` (`compact`, `on_read`: see `read_clean`)."
     from oceanguard import store
     pos, stat, objs, n_quar, n_in, n_dup = [], [], [], 0, 0, 0
     for inp in inputs:
@@ -221,7 +224,7 @@ def load_inputs(inputs, bbox=None, start=None, end=None, compact: bool = False) 
             if len(ob): objs.append(ob)
             continue
         if not p.exists(): raise OceanguardError(f"input not found: {p}")
-        r = read_clean(p, bbox, start, end, compact=compact)
+        r = read_clean(p, bbox, start, end, compact=compact, on_read=on_read)
         n_in += r["n_input"]; n_quar += r["n_quarantined"]; n_dup += r["n_duplicates"]
         stat.extend(r["statics"]); pos.append(r["positions"])
         del r
@@ -301,12 +304,12 @@ def detect_main(argv: list[str] | None = None) -> int:
         raise OceanguardError(f"--out is a directory but not a store, expected a Parquet file or a store: {out}")
     if a.dask: raise OceanguardError("--dask runs through the `oceanguard` command (scale.detect_cluster_main)")
     data_hash = _hash_in_background(a.inputs)       # the record's input hash, computed while the inputs are read
-    geography = _warm_geography()                    # and the shipped ports and coastline loaded
-    data = load_inputs(a.inputs, bbox, start, end, compact=True)
+    geography = []                                   # and, once a raw file reads, the shipped ports and coastline loaded
+    data = load_inputs(a.inputs, bbox, start, end, compact=True, on_read=lambda: geography or geography.append(_warm_geography()))
     pos = compact_text(data.pop("positions"))
     _malloc_mode(1 << 20, trim=True)                 # features and rules: whole-file arrays go back when freed
     n_pos = len(pos)
-    geography()                                      # loaded by now: features use them from the cache
+    for loaded in geography: loaded()               # loaded by now: features use them from the cache
     if n_pos:
         from oceanguard.features import features_from_params
         feats = features_from_params(pos, params)
