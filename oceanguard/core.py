@@ -18,7 +18,7 @@ if TYPE_CHECKING:                    # numpy, pandas and yaml load where they ar
 
 # %% auto #0
 __all__ = ['RESOURCES', 'OceanguardError', 'check_file', 'ArgumentParser', 'resource_path', 'sample_path', 'load_params',
-           'section', 'seed_everything', 'stable_hash', 'file_hash', 'frame_hash']
+           'section', 'seed_everything', 'stable_hash', 'file_hash', 'frame_hash', 'lineage']
 
 # %% ../nbs/00_core.ipynb #d90b5ac8
 class OceanguardError(Exception):
@@ -123,3 +123,32 @@ def frame_hash(df: pd.DataFrame, n: int = 16) -> str:
     h = hashlib.sha256(",".join(map(str, df.columns)).encode())
     h.update(pd.util.hash_pandas_object(df, index=False).values.tobytes())
     return h.hexdigest()[:n]
+
+# %% ../nbs/00_core.ipynb #5c574c5c
+def _git(args: list[str], cwd) -> str | None:
+    "Output of a git command run in `cwd`, or None (no git, not a checkout, any failure)."
+    import subprocess
+    try: r = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError): return None
+    return r.stdout.strip() if r.returncode == 0 else None
+
+def lineage(cwd=None) -> dict:
+    """Where a model's code and data come from, as the working directory `cwd` tells: `git_commit` (`-dirty` when the
+    checkout has uncommitted changes; None without git or outside a checkout), `dvc_data_version` (the md5 that
+    `data.dvc` records, in `cwd` or at the top of the checkout; None without one) and `code_version` (the package's)."""
+    import yaml
+    from importlib.metadata import PackageNotFoundError, version as _pkg_version
+    cwd = Path(cwd or ".").resolve()
+    commit = _git(["rev-parse", "HEAD"], cwd)
+    if commit and _git(["status", "--porcelain"], cwd): commit += "-dirty"
+    top = _git(["rev-parse", "--show-toplevel"], cwd) if commit else None
+    dvc = None
+    for f in [cwd/"data.dvc"] + ([Path(top)/"data.dvc"] if top else []):
+        if not f.is_file(): continue
+        try: outs = (yaml.safe_load(f.read_text()) or {}).get("outs") or []
+        except (yaml.YAMLError, AttributeError): outs = []
+        dvc = next((str(o["md5"]) for o in outs if isinstance(o, dict) and o.get("md5")), None)
+        break
+    try: code = _pkg_version("oceanguard")
+    except PackageNotFoundError: code = None
+    return {"git_commit": commit, "dvc_data_version": dvc, "code_version": code}

@@ -129,10 +129,12 @@ def _categorical_text(x: pd.Categorical, rows: np.ndarray) -> pd.Categorical:
     cats = pd.Index(pd.array(np.asarray(x.categories, dtype=object), dtype=STRING))
     return pd.Categorical.from_codes(x.codes[rows], dtype=pd.CategoricalDtype(cats))
 
-def read_clean(path, bbox=None, start=None, end=None, chunksize: int | None = None, compact: bool = False) -> dict:
+def read_clean(path, bbox=None, start=None, end=None, chunksize: int | None = None, compact: bool = False,
+               on_read=None) -> dict:
     """Positions of one raw file, read and cleaned chunk by chunk, sorted by (object_id, timestamp), then filtered;
     and its statics and counts. Same rows and counts as cleaning the whole file at once, in a fraction of the memory.
-    `compact` keeps `source`, `object_type` and `raw_file` as categories (see `compact_text`)."""
+    `compact` keeps `source`, `object_type` and `raw_file` as categories (see `compact_text`); `on_read()` is called
+    once the first chunk is read and cleaned (the file is readable: `detect_main` then loads the geography beside it)."""
     from pandas.api.types import union_categoricals
     from oceanguard.contracts import POSITIONS, STRING, empty, validate
     from oceanguard.features import COMPACT_TEXT
@@ -142,6 +144,7 @@ def read_clean(path, bbox=None, start=None, end=None, chunksize: int | None = No
     bar = tqdm(desc=f"reading {Path(path).name}", unit=" rows", unit_scale=True, file=sys.stderr, disable=None, leave=False)   # stderr, terminals only
     for c in iter_clean(path, chunksize=chunksize or DEFAULT_CHUNKSIZE):   # the reading path `ingest` uses too
         bar.update(c.counts["input"])
+        if on_read is not None: on_read(); on_read = None
         n_in += c.counts["input"]; n_quar += c.counts["quarantined"]; n_dup += c.counts["duplicates"]
         if len(c.statics): stat.append(c.statics)
         pp = c.positions
@@ -206,8 +209,8 @@ def _position_summary(positions: pd.DataFrame) -> pd.DataFrame:
     return a.reset_index(drop=True).assign(object_id=np.asarray(ou, dtype=object)[k // max(len(su), 1)],
                                            source=np.asarray(su, dtype=object)[k % max(len(su), 1)])
 
-def load_inputs(inputs, bbox=None, start=None, end=None, compact: bool = False) -> dict:
-    "Positions, statics, objects and counts from stores and raw files, filtered by `bbox`, `start`, `end` (`compact`: see `read_clean`)."
+def load_inputs(inputs, bbox=None, start=None, end=None, compact: bool = False, on_read=None) -> dict:
+    "Positions, statics, objects and counts from stores and raw files, filtered by `bbox`, `start`, `end` (`compact`, `on_read`: see `read_clean`)."
     from oceanguard import store
     pos, stat, objs, n_quar, n_in, n_dup = [], [], [], 0, 0, 0
     for inp in inputs:
@@ -221,7 +224,7 @@ def load_inputs(inputs, bbox=None, start=None, end=None, compact: bool = False) 
             if len(ob): objs.append(ob)
             continue
         if not p.exists(): raise OceanguardError(f"input not found: {p}")
-        r = read_clean(p, bbox, start, end, compact=compact)
+        r = read_clean(p, bbox, start, end, compact=compact, on_read=on_read)
         n_in += r["n_input"]; n_quar += r["n_quarantined"]; n_dup += r["n_duplicates"]
         stat.extend(r["statics"]); pos.append(r["positions"])
         del r
@@ -300,10 +303,13 @@ def detect_main(argv: list[str] | None = None) -> int:
     if out.exists() and out.is_dir() and not is_store(out):
         raise OceanguardError(f"--out is a directory but not a store, expected a Parquet file or a store: {out}")
     if a.dask: raise OceanguardError("--dask runs through the `oceanguard` command (scale.detect_cluster_main)")
-    data = load_inputs(a.inputs, bbox, start, end, compact=True)
+    data_hash = _hash_in_background(a.inputs)       # the record's input hash, computed while the inputs are read
+    geography = []                                   # and, once a raw file reads, the shipped ports and coastline loaded
+    data = load_inputs(a.inputs, bbox, start, end, compact=True, on_read=lambda: geography or geography.append(_warm_geography()))
     pos = compact_text(data.pop("positions"))
     _malloc_mode(1 << 20, trim=True)                 # features and rules: whole-file arrays go back when freed
     n_pos = len(pos)
+    for loaded in geography: loaded()               # loaded by now: features use them from the cache
     if n_pos:
         from oceanguard.features import features_from_params
         feats = features_from_params(pos, params)
@@ -334,7 +340,8 @@ def detect_main(argv: list[str] | None = None) -> int:
                 an.attrs["model_coverage"] = cov
                 model_note += (f"; model coverage {cov['covered']:,} of {cov['positions']:,} positions ({cov['share_covered']:.1%}), "
                                f"{cov['no_model_coverage']:,} with no model coverage (not scored)")
-    model_note += "\n  " + record_batch(an, out, a.inputs, params, m.attrs.get("model_dir") if not a.no_model and m is not None else None, model_note)
+    model_note += "\n  " + record_batch(an, out, a.inputs, params, m.attrs.get("model_dir") if not a.no_model and m is not None else None, model_note,
+                                        data_hash=data_hash())
     return write_anomalies(an, out, kinds, f"{n_pos:,} positions from {len(a.inputs)} input(s) "
                             f"({data['n_quarantined']:,} rows quarantined, {data['n_duplicates']:,} duplicates)", model_note)
 
@@ -350,13 +357,45 @@ def input_hash(inputs) -> str:
         else: parts.append(str(p))
     return stable_hash(*parts)
 
-def record_batch(an: pd.DataFrame, out: Path, inputs, params: dict, model_dir, note: str) -> str:
-    "Append this detect run's prediction record (EU AI Act) to the book of the store written to, or beside the output file; says where."
+def _hash_in_background(inputs):
+    """`input_hash(inputs)` started on a thread, as a callable that waits for it and returns it. Raw files only
+    (hashlib releases the GIL: SHA-256 of a 1 GB CSV costs ~1 s of the other core, no wall time, while the file is
+    read); with a store among the inputs the hash is taken when asked for, as before."""
+    if not all(Path(i).is_file() for i in inputs): return lambda: input_hash(inputs)
+    import threading
+    box = {}
+    def run():
+        try: box["hash"] = input_hash(inputs)
+        except BaseException as e: box["error"] = e
+    th = threading.Thread(target=run, name="oceanguard-input-hash")   # not a daemon: never cut off in a file read at exit
+    th.start()
+    def result() -> str:
+        th.join()
+        if "error" in box: raise box["error"]
+        return box["hash"]
+    return result
+
+def _warm_geography():
+    """Load what `add_features` loads first (the shipped ports' tree, the coastline and its land polygons; ~1.5 s of
+    file reading and tree building, cached for the process) on a thread while the inputs are read; a callable that
+    waits for it. A failure there is left for `add_features` to meet and report as before."""
+    import threading
+    def run():
+        try:
+            from oceanguard.geo import PortIndex, _coast_segments, _polygon_tree
+            PortIndex.default(); _coast_segments(); _polygon_tree("land")
+        except Exception: pass
+    th = threading.Thread(target=run, name="oceanguard-geography")    # not a daemon: never cut off inside GDAL at exit
+    th.start()
+    return th.join
+
+def record_batch(an: pd.DataFrame, out: Path, inputs, params: dict, model_dir, note: str, data_hash: str | None = None) -> str:
+    "Append this detect run's prediction record (EU AI Act) to the book of the store written to, or beside the output file; says where (`data_hash`: `input_hash(inputs)` if already taken)."
     import json
     from oceanguard.core import stable_hash
     from oceanguard.records import RecordBook, load_card, prediction_record
     from oceanguard.store import is_store
-    data_hash = input_hash(inputs)
+    data_hash = data_hash or input_hash(inputs)
     card = load_card(model_dir)                       # read once: its version names the batch, the record keeps the copy
     version = card.get("version") if card else None
     batch = stable_hash(data_hash, version, json.dumps(params, sort_keys=True, default=str), n=12)

@@ -93,8 +93,9 @@ def _cell_candidates(centre: np.ndarray, tree, r: float, k: int) -> tuple[np.nda
     return np.r_[0, np.cumsum(np.bincount(cell_of, minlength=len(centre)))], port[order]
 
 def port_distance_nm(lat: np.ndarray, lon: np.ndarray, index: PortIndex, pt: dict | None = None,
-                      cell_deg: float = 0.01, k: int = 16) -> np.ndarray:
-    "Exactly `index.query(lat, lon)[0]`, with the tree searched once per grid cell instead of once per position (see text)."
+                      cell_deg: float = 0.01, k: int = 16, per_cell: bool | None = None) -> np.ndarray:
+    """Exactly `index.query(lat, lon)[0]`, with the tree searched once per grid cell instead of once per position (see text).
+    `per_cell=True` keeps the per-cell search even for scattered points (a caller that chose it for a larger batch)."""
     n = len(lat)
     dist = np.full(n, np.nan)
     ok = np.isfinite(lat) & np.isfinite(lon)
@@ -105,7 +106,7 @@ def port_distance_nm(lat: np.ndarray, lon: np.ndarray, index: PortIndex, pt: dic
     run_start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])                    # a track stays in a cell for many reports
     run_len = np.diff(np.r_[run_start, len(key)])
     run_cell, cells = pd.factorize(key[run_start])
-    if len(cells) > len(pts) // 4:                                                  # scattered points (not tracks): one search each is cheaper
+    if len(cells) > len(pts) // 4 and not per_cell:                                 # scattered points (not tracks): one search each is cheaper
         dist[pts] = index.query(lat[pts], lon[pts])[0]
         return dist
     ci = np.floor(cells / 1e6 + 0.5); cj = cells - ci * 1e6                          # back to the two cell numbers

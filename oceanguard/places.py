@@ -97,10 +97,29 @@ def places_from_params(features: pd.DataFrame, params: dict | None = None) -> pd
     p = section(params or {}, "places", PlacesParams)
     return learn_places(features, p.cell_deg, p.min_vessels, p.stop_speed_kn, p.min_hours)
 
+def _place_bound(lat: np.ndarray, lon: np.ndarray, index: PortIndex, cell_deg: float = 0.01) -> tuple[np.ndarray, bool]:
+    """A lower bound (nm) on each position's distance to the nearest point of `index` (NaN where lat/lon is missing): the
+    distance from the centre of its `cell_deg` cell less the cell's reach, one tree search per run of positions in one
+    cell; and whether `features.port_distance_nm` would search per cell here (the same cells: False for scattered points)."""
+    from oceanguard.geo import _chord_nm, _unit_xyz
+    out = np.full(len(lat), np.nan)
+    pts = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
+    if not len(pts): return out, False
+    ci, cj = np.floor(lat[pts] / cell_deg), np.floor(lon[pts] / cell_deg)
+    key = ci * 1e6 + cj                                                             # as port_distance_nm keys its cells
+    run_start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    if len(pd.unique(key[run_start])) > len(pts) // 4: return out, False
+    r = 2 * np.sin(np.radians(cell_deg) / 2) * (1 + 1e-6)                           # chord bound centre -> any point of the cell
+    chord = index.tree.query(_unit_xyz((ci[run_start] + 0.5) * cell_deg, (cj[run_start] + 0.5) * cell_deg), k=1)[0]
+    low = _chord_nm(np.maximum(chord - r, 0.0)) * (1 - 1e-9) - 1e-9                 # triangle inequality, less any rounding
+    out[pts] = np.repeat(low, np.diff(np.r_[run_start, len(pts)]))
+    return out, True
+
 def apply_places(features: pd.DataFrame, places: pd.DataFrame, piece: int = 500_000) -> pd.DataFrame:
     """`features` with `dist_port_nm` lowered to the distance to the nearest learned place where that is nearer (in place;
     returned). Measured piece by piece (`piece` rows, one thread per core) with `features.port_distance_nm`, which
-    searches the tree once per grid cell a track passes: the temporaries stay piece-sized at 10M rows."""
+    searches the tree once per grid cell a track passes: the temporaries stay piece-sized at 10M rows. Positions whose
+    port is nearer than any place can be (`_place_bound` of their cell) are not measured: most of them, far from places."""
     if places is None or not len(places) or not len(features): return features
     import os
     from concurrent.futures import ThreadPoolExecutor
@@ -110,7 +129,11 @@ def apply_places(features: pd.DataFrame, places: pd.DataFrame, piece: int = 500_
     dp = np.array(features["dist_port_nm"].to_numpy(dtype=float, na_value=np.nan), dtype=float)
     def one(a: int):
         b = min(a + piece, len(dp))
-        np.fmin(dp[a:b], port_distance_nm(lat[a:b], lon[a:b], index), out=dp[a:b])
+        bound, per_cell = _place_bound(lat[a:b], lon[a:b], index)
+        if not per_cell:                             # scattered points: measured one by one, as port_distance_nm would
+            np.fmin(dp[a:b], port_distance_nm(lat[a:b], lon[a:b], index), out=dp[a:b]); return
+        rows = a + np.flatnonzero(~(dp[a:b] <= bound))  # a place can be nearer than the port only here (NaN: measured)
+        dp[rows] = np.fmin(dp[rows], port_distance_nm(lat[rows], lon[rows], index, per_cell=True))
     starts = range(0, len(dp), piece)
     if len(starts) == 1: one(0)
     else:

@@ -121,7 +121,7 @@ def prediction_record(batch_id: str, anomalies: pd.DataFrame, data_hash: str, so
                       model_card=None, params: dict | None = None, operation: str = "detect", note: str = "", cwd=None,
                       lineage_info: dict | None = None) -> dict:
     "The record of one prediction batch (see above); `model_card`: a folder, card.json or dict, copied; `lineage_info`: `lineage()` computed once by a caller that records often."
-    from oceanguard.models.registry import lineage
+    from oceanguard.core import lineage              # not models.registry: no PyTorch import to write a record
     lin = lineage_info or lineage(cwd)
     kinds = anomalies["kind"].value_counts().sort_index() if len(anomalies) else pd.Series(dtype=int)
     return {"batch_id": batch_id, "operation": operation, "recorded_at": pd.Timestamp.now(tz="UTC").isoformat(),

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import platform
-import subprocess
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version as _pkg_version
 from pathlib import Path
@@ -15,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-import yaml
 
 from ..core import OceanguardError, stable_hash
 from .lstm import Excursions, ModelParams, RouteMap, TrackModel, TrackNet, Vocab, N_COURSE, SOG_EDGES
@@ -23,7 +21,7 @@ from .normalcy import CellGrid, Coverage, PatternOfLife, Thresholds
 
 # %% auto #0
 __all__ = ['MODEL_FORMAT', 'REQUIRED_COLUMNS', 'OUTPUT_MEANING', 'REFERENCE_FILE', 'FEATURE_EDGES', 'QUANTILES', 'model_version',
-           'lineage', 'training_area', 'area_share', 'model_card', 'drift_features', 'feature_reference', 'save_model',
+           'training_area', 'area_share', 'model_card', 'drift_features', 'feature_reference', 'save_model',
            'headline_metrics', 'list_models', 'NoModelCoverage', 'select_model', 'resolve_model', 'check_card',
            'load_model', 'update_card_metrics', 'models_main', 'model_anomalies']
 
@@ -51,31 +49,7 @@ def model_version(data_hash: str, params: ModelParams) -> str:
 
 
 # %% ../../nbs/34_registry.ipynb #3d076c85
-def _git(args: list[str], cwd) -> str | None:
-    "Output of a git command run in `cwd`, or None (no git, not a checkout, any failure)."
-    try: r = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.SubprocessError): return None
-    return r.stdout.strip() if r.returncode == 0 else None
-
-def lineage(cwd=None) -> dict:
-    """Where a model's code and data come from, as the working directory `cwd` tells: `git_commit` (`-dirty` when the
-    checkout has uncommitted changes; None without git or outside a checkout), `dvc_data_version` (the md5 that
-    `data.dvc` records, in `cwd` or at the top of the checkout; None without one) and `code_version` (the package's)."""
-    cwd = Path(cwd or ".").resolve()
-    commit = _git(["rev-parse", "HEAD"], cwd)
-    if commit and _git(["status", "--porcelain"], cwd): commit += "-dirty"
-    top = _git(["rev-parse", "--show-toplevel"], cwd) if commit else None
-    dvc = None
-    for f in [cwd/"data.dvc"] + ([Path(top)/"data.dvc"] if top else []):
-        if not f.is_file(): continue
-        try: outs = (yaml.safe_load(f.read_text()) or {}).get("outs") or []
-        except (yaml.YAMLError, AttributeError): outs = []
-        dvc = next((str(o["md5"]) for o in outs if isinstance(o, dict) and o.get("md5")), None)
-        break
-    try: code = _pkg_version("oceanguard")
-    except PackageNotFoundError: code = None
-    return {"git_commit": commit, "dvc_data_version": dvc, "code_version": code}
-
+from ..core import _git, lineage   # in core (standard library only): a detect batch records its lineage without PyTorch
 
 # %% ../../nbs/34_registry.ipynb #ee4501d3
 def _area_keys(lat, lon, cell_deg: float) -> np.ndarray:
