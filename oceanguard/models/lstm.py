@@ -233,31 +233,28 @@ class Excursions:
 
     def runs(self, positions: pd.DataFrame, threshold_km: float | None = None):
         "(tracks, off-route km per sorted report, first, last, count) of the excursions in `positions`."
-        tr = _tracks(positions, self.max_gap_min)
-        off, lane = self._distances(tr)
-        first, last, n = excursion_runs(tr.obj, tr.t, off, self.coverage.covers(tr.lat, tr.lon),
-                                        self.threshold_km if threshold_km is None else threshold_km, self.on_km,
-                                        self.window_min, self.min_steps, self.min_minutes, self.max_gap_min, lane,
-                                        self.lane_reports)
-        return tr, off, first, last, n
+        tr, off, lane, cov = self._measure(positions)
+        return (tr, off, *self._runs(tr, off, lane, cov, self.threshold_km if threshold_km is None else threshold_km))
 
-    def _distances(self, tr) -> tuple[np.ndarray, np.ndarray]:
-        "km from each sorted report to the nearest cell sailed its way, and to the nearest lane cell sailed its way."
-        return (self.routes.off_route_km(tr.lat, tr.lon, tr.sog, tr.cog),
-                self.routes.off_route_km(tr.lat, tr.lon, tr.sog, tr.cog, self.lane_vessels))
+    def _measure(self, positions: pd.DataFrame):
+        "(tracks, km from each sorted report to the nearest cell sailed its way, km to the nearest lane cell sailed its way, covered)."
+        tr = _tracks(positions, self.max_gap_min)
+        return (tr, self.routes.off_route_km(tr.lat, tr.lon, tr.sog, tr.cog),
+                self.routes.off_route_km(tr.lat, tr.lon, tr.sog, tr.cog, self.lane_vessels), self.coverage.covers(tr.lat, tr.lon))
+
+    def _runs(self, tr, off, lane, cov, threshold_km: float):
+        return excursion_runs(tr.obj, tr.t, off, cov, threshold_km, self.on_km, self.window_min, self.min_steps, self.min_minutes,
+                              self.max_gap_min, lane, self.lane_reports)
 
     def calibrate(self, normal_positions: pd.DataFrame, alarms_per_1000h: float, grid=None) -> dict:
         "The smallest threshold (km) whose excursions on held-out NORMAL positions stay within the budget per 1000 vessel-hours."
         from oceanguard.evaluate import vessel_hours
         hours = vessel_hours(normal_positions, self.max_gap_min * 60)
         if hours <= 0: raise OceanguardError("no held-out vessel-hours to calibrate the excursions on: give more normal traffic")
-        tr = _tracks(normal_positions, self.max_gap_min)
-        off, lane = self._distances(tr); cov = self.coverage.covers(tr.lat, tr.lon)
+        measured = self._measure(normal_positions)                  # the distances once; each threshold only re-runs
         grid = np.arange(max(0.5, self.on_km), 20.01, 0.25) if grid is None else grid
         for km in grid:
-            f, _, _ = excursion_runs(tr.obj, tr.t, off, cov, km, self.on_km, self.window_min, self.min_steps, self.min_minutes,
-                                     self.max_gap_min, lane, self.lane_reports)
-            rate = len(f) / hours * 1000
+            rate = len(self._runs(*measured, km)[0]) / hours * 1000
             if rate <= alarms_per_1000h: break
         self.threshold_km, self.alarms_per_1000h = float(km), float(alarms_per_1000h)
         return {"route_threshold_km": float(km), "route_alarms_per_1000h": rate}
@@ -529,16 +526,15 @@ def score_anomalies(model: TrackModel, positions: pd.DataFrame, explain: bool = 
                                 min_steps=prm.min_steps, min_minutes=prm.place_min_minutes, max_gap_min=prm.max_gap_s / 60)
         if told: pl = pl[~_overlapping(pl, told[0])]         # an excursion already tells this stretch
         if len(pl): told.append(pl)
-    if told: parts.append(concat_anomalies(told) if len(told) > 1 else told[0])
+    if told: parts.append(concat_anomalies(told))
     motion = s["motion_flag"].to_numpy() if prm.lstm_alarms else np.zeros(len(p), bool)
     ev = step_events(p, motion, prm.min_steps, prm.min_minutes, prm.max_gap_s / 60)
     placed = parts[0] if parts else None
+    if placed is not None: ev = ev[~_overlapping(ev, placed)]      # the excursions or the pattern of life already tell these
     order = track_order(p)
     thr = model.motion_thresholds
     recs = []
     for e in ev.itertuples():
-        if placed is not None and ((placed["object_id"].astype(str) == str(e.object_id)) & (placed["start"] <= e.end) & (placed["end"] >= e.start)).any():
-            continue                                       # the pattern of life already tells this stretch
         rows = order[e.first_row:e.last_row + 1]
         g = s.iloc[rows]
         minutes = (e.end - e.start).total_seconds() / 60

@@ -92,6 +92,12 @@ def _excursion_card(ex) -> dict | None:
     return {"threshold_km": ex.threshold_km, "on_km": ex.on_km, "window_min": ex.window_min, "min_minutes": ex.min_minutes,
             "alarms_per_1000h": ex.alarms_per_1000h, "map_cell_deg": ex.routes.cell_deg, "map_cells": int(len(ex.routes.keys))}
 
+def _thresholds_card(model: TrackModel) -> dict:
+    "The calibrated thresholds of every part, for the card."
+    return {"motion": model.motion_thresholds.to_dict() if model.motion_thresholds is not None else None,
+            "pattern_of_life": model.places.thresholds.to_dict() if model.places is not None and model.places.thresholds is not None else None,
+            "excursions": _excursion_card(model.excursions)}
+
 def model_card(model: TrackModel, data_hash: str, n_positions: int = 0, n_windows: int = 0,
                metrics: dict | None = None, sources: list[str] | None = None, paths: list[str] | None = None,
                area: dict | None = None, cwd=None) -> dict:
@@ -110,9 +116,7 @@ def model_card(model: TrackModel, data_hash: str, n_positions: int = 0, n_window
         "window": p.window, "stride": p.stride,
         "output": OUTPUT_MEANING,
         "hyperparameters": p.model_dump(), "seed": p.seed,
-        "thresholds": {"motion": model.motion_thresholds.to_dict() if model.motion_thresholds is not None else None,
-                       "pattern_of_life": model.places.thresholds.to_dict() if model.places is not None and model.places.thresholds is not None else None,
-                       "excursions": _excursion_card(model.excursions)},
+        "thresholds": _thresholds_card(model),
         "training_data": {"hash": data_hash, "paths": [str(x) for x in paths or []], "n_positions": int(n_positions),
                           "n_windows": int(n_windows), "sources": sources or [], "normal_only": True, **lineage(cwd)},
         "area": _check_area(area if area is not None else model.coverage.to_dict()),
@@ -174,9 +178,7 @@ def save_model(model: TrackModel, root="models", card: dict | None = None) -> Pa
     "Write `model.pt`, `arrays.npz`, `card.json` (and `reference.json` when the model has one) into `<root>/<name>-<version>/`; returns that folder."
     card = dict(card or model.card)
     if not card: raise OceanguardError("model has no card: build one with model_card() before saving")
-    card["thresholds"] = {"motion": model.motion_thresholds.to_dict() if model.motion_thresholds is not None else None,
-                          "pattern_of_life": model.places.thresholds.to_dict() if model.places is not None and model.places.thresholds is not None else None,
-                          "excursions": _excursion_card(model.excursions)}
+    card["thresholds"] = _thresholds_card(model)
     d = Path(root)/f"{model.name}-{model.version}"
     d.mkdir(parents=True, exist_ok=True)
     torch.save(model.net.state_dict(), d/"model.pt")

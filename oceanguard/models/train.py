@@ -40,12 +40,15 @@ def normal_traffic(n_vessels: int = 80, hours: float = 24.0, seed: int = 0, real
     return pd.concat(parts, ignore_index=True)
 
 # %% ../../nbs/35_train.ipynb #b479a478
-def holdout_vessels(object_ids, share: float) -> np.ndarray:
-    "True for the objects held out for calibration: a stable hash of the id below `share` (an augmented copy goes with its vessel)."
+def _vessel_hash(object_ids) -> np.ndarray:
+    "A stable 64-bit hash of each object's vessel (an augmented copy hashes as the vessel it was made from)."
     from oceanguard.models.augment import original_id
     ids = pd.Series(original_id(pd.Series(object_ids).astype(str)).astype(str).to_numpy())
-    h = pd.util.hash_pandas_object(ids, index=False).to_numpy() % 10_000
-    return h < share * 10_000
+    return pd.util.hash_pandas_object(ids, index=False).to_numpy()
+
+def holdout_vessels(object_ids, share: float) -> np.ndarray:
+    "True for the objects held out for calibration: a stable hash of the vessel below `share` (an augmented copy goes with its vessel)."
+    return _vessel_hash(object_ids) % 10_000 < share * 10_000
 
 def _hours(steps: pd.DataFrame, max_gap_s: float) -> float:
     dt = steps["dt"].to_numpy(float)
@@ -72,12 +75,10 @@ def calibrate_to_budget(det, normal_positions: pd.DataFrame, alarms_per_1000h: f
 def crossfit_scores(fit, positions: pd.DataFrame, folds: int = 5) -> pd.DataFrame:
     """Each vessel's steps scored by a detector `fit(positions)` learned from the other `folds - 1` folds of vessels (a stable hash
     of the id): every training vessel calibrates, none is scored by a map that knows it. Aligned to `positions.index`."""
-    from oceanguard.models.augment import original_id
-    ids = pd.Series(original_id(pd.Series(positions["object_id"]).astype(str)).astype(str).to_numpy())
-    fold = (pd.util.hash_pandas_object(ids, index=False).to_numpy() // 10_000) % folds
+    fold = (_vessel_hash(positions["object_id"]) // 10_000) % folds
     p = positions.reset_index(drop=True)
     parts = [fit(p[fold != k]).score_steps(p[fold == k]) for k in range(folds) if (fold == k).any() and (fold != k).any()]
-    if not parts: raise OceanguardError(f"cannot cross-fit on {ids.nunique()} vessel(s): give more normal traffic")
+    if not parts: raise OceanguardError(f"cannot cross-fit on {positions['object_id'].nunique()} vessel(s): give more normal traffic")
     out = pd.concat(parts).reindex(range(len(p)))
     out.index = positions.index
     return out
@@ -87,9 +88,8 @@ def calibrate(model: TrackModel, steps: pd.DataFrame, hours: float, held_positio
     "Set the excursions' threshold and the pattern of life's and the LSTM's per-cell thresholds on held-out normal data; returns what each costs."
     p = model.params
     routes = model.excursions.calibrate(held_positions, p.route_alarms_per_1000h) if model.excursions is not None else {}
-    places = (calibrate_to_budget(model.places, held_positions, p.place_alarms_per_1000h, p.min_steps, p.place_min_minutes)
-              if place_scores is None else
-              calibrate_to_budget(model.places, place_positions, p.place_alarms_per_1000h, p.min_steps, p.place_min_minutes, scores=place_scores))
+    places = calibrate_to_budget(model.places, held_positions if place_scores is None else place_positions, p.place_alarms_per_1000h,
+                                 p.min_steps, p.place_min_minutes, scores=place_scores)
     seg = steps["segment"].to_numpy()
     covered = model.coverage.covers(steps["lat"].to_numpy(), steps["lon"].to_numpy())
     if not covered.any(): raise OceanguardError("no held-out report lies inside the model's coverage: give more normal traffic")
