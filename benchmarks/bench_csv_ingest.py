@@ -52,7 +52,9 @@ def _children_cpu() -> float:
 def run(cmd: list[str], root: Path = ROOT) -> tuple[float, str, float]:
     "Wall seconds, stdout and CPU seconds of one subprocess (run with `root` first on PYTHONPATH)."
     c, t = _children_cpu(), time.perf_counter()
-    p = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(root)})
+    # cwd=root: `python -c` puts the working directory first on sys.path, before PYTHONPATH (run from a checkout, the
+    # baseline side would otherwise import that checkout's oceanguard)
+    p = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(root)}, cwd=root)
     took, cpu = time.perf_counter() - t, _children_cpu() - c
     if p.returncode not in (0, 1): raise SystemExit(f"{cmd[:3]} failed ({p.returncode}): {p.stderr[-2000:]}")
     return took, p.stdout, cpu

@@ -142,7 +142,9 @@ def read_clean(path, bbox=None, start=None, end=None, chunksize: int | None = No
     from tqdm.auto import tqdm
     parts, stat, n_in, n_quar, n_dup = [], [], 0, 0, 0
     bar = tqdm(desc=f"reading {Path(path).name}", unit=" rows", unit_scale=True, file=sys.stderr, disable=None, leave=False)   # stderr, terminals only
-    for c in iter_clean(path, chunksize=chunksize or DEFAULT_CHUNKSIZE):   # the reading path `ingest` uses too
+    # the reading path `ingest` uses too; duplicates across chunks are found below over the whole table (the same rows and
+    # count), so `iter_clean` skips its own pass across chunks (a row hash of every row and a lookup per chunk)
+    for c in iter_clean(path, chunksize=chunksize or DEFAULT_CHUNKSIZE, across_chunks=False):
         bar.update(c.counts["input"])
         if on_read is not None: on_read(); on_read = None
         n_in += c.counts["input"]; n_quar += c.counts["quarantined"]; n_dup += c.counts["duplicates"]
