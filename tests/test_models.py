@@ -94,3 +94,39 @@ def test_registry_keeps_versions_and_round_trips(tmp_path):
     save_model(other, tmp_path)
     assert set(list_models(tmp_path)["version"]) == {model.version, other.version}
     with pytest.raises(OceanguardError, match="lacks column"): load_model(d, data=pos.drop(columns=["lat"]))
+
+
+def _swing(name, centre_m, amp_m, start, seed, lat_shift=0.0, sign=1):
+    "An east-bound vessel of lane_world's east lane that swings `amp_m` to one side over 20 km around `centre_m` and back (kinematically consistent)."
+    from oceanguard.models.normalcy import sail
+    x = np.arange(-50_000, 50_000, 20.0)
+    arc = np.where(np.abs(x - centre_m) < 10_000, sign * amp_m * np.sin(np.pi * (x - centre_m + 10_000) / 20_000) ** 2, 0)
+    d = sail(name, np.column_stack([x, 10_000 + arc]), 12, start, seed=seed)
+    d["lat"] += lat_shift
+    return d
+
+
+def test_excursion_thresholds_are_calibrated_per_area_of_coverage():
+    """Calm lanes off (30 N, 90 W) and the same lanes 5 deg north, where 16 east-bound vessels routinely swing 3-4 km off
+    the lane: calibrated per area, the calm area keeps a small threshold and finds a 2.5 km detour, the northern area's
+    threshold rises above its routine swings; pooled into one pair, the calm area would miss the detour."""
+    from oceanguard.models.lstm import Excursions, coverage_areas
+    from oceanguard.models.normalcy import Coverage
+    rng = np.random.default_rng(5); t0 = pd.Timestamp("2020-01-01", tz="UTC")
+    north = lane_world("north-", seed=2).assign(lat=lambda d: d["lat"] + 5.0)
+    swings = [_swing(f"north-swing{i}", rng.uniform(-30_000, 30_000), rng.uniform(3_000, 4_000), t0 + pd.Timedelta(minutes=30 * i),
+                     100 + i, 5.0, rng.choice([-1, 1])) for i in range(16)]
+    train = pd.concat([lane_world("calm-", seed=1), north, *swings], ignore_index=True)
+    fold = pd.factorize(train["object_id"])[0] % 3
+    per_area = Excursions.fit(train, 0.005, Coverage.fit(train))
+    pooled = Excursions.fit(train, 0.005, Coverage.fit(train))
+    c = per_area.calibrate(train, 5.0, fold=fold, area_min_hours=50.0)
+    pooled.calibrate(train, 5.0, fold=fold)
+    assert len(set(coverage_areas(per_area.coverage))) >= 2 and c["route_areas_calibrated"] >= 2
+    calm_km, north_km = per_area.limits(np.array([30.09, 35.09]), np.array([-90.0, -90.0]))[0]
+    assert calm_km < 2.5 < 3.0 <= north_km, (calm_km, north_km)
+    probe = lambda lat_shift: _swing("probe", 0.0, 2_500, t0 + pd.Timedelta(hours=2), 999, lat_shift)
+    assert len(per_area.anomalies(probe(0.0))) == 1          # calm waters: a 2.5 km detour is an excursion
+    assert len(per_area.anomalies(probe(5.0))) == 0          # where vessels swing 3-4 km routinely, it is not
+    assert len(pooled.anomalies(probe(0.0))) == 0            # one pooled pair would miss it in calm waters
+    assert c["route_alarms_per_1000h"] <= 5.0

@@ -5,7 +5,7 @@
 # %% ../../nbs/33_lstm.ipynb #2f1f1bff
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -17,13 +17,13 @@ from torch import nn
 
 from ..core import OceanguardError, seed_everything, section
 from ..anomalies import make_anomalies, ratio_score, positions_evidence, evidence_json, empty_anomalies
-from .normalcy import CellGrid, Coverage, PatternOfLife, Thresholds, step_events, track_order, _runs, _tracks
+from .normalcy import CellGrid, Coverage, PatternOfLife, Thresholds, step_events, track_order, _runs, _tracks, _find, _ROW
 
 # %% auto #0
 __all__ = ['SOG_EDGES', 'N_SPEED', 'N_COURSE', 'MOVING_KN', 'ROUTE_SECTORS', 'EARTH_KM', 'ModelParams', 'model_params',
-           'speed_token', 'course_token', 'speed_words', 'model_steps', 'RouteMap', 'excursion_runs', 'Excursions',
-           'Vocab', 'encode', 'TrackNet', 'cpu_setup', 'window_starts', 'windows', 'fit_net', 'TrackModel', 'step_nll',
-           'score_steps', 'model_coverage', 'score_anomalies']
+           'speed_token', 'course_token', 'speed_words', 'model_steps', 'RouteMap', 'excursion_runs', 'coverage_areas',
+           'Excursions', 'Vocab', 'encode', 'TrackNet', 'cpu_setup', 'window_starts', 'windows', 'fit_net',
+           'TrackModel', 'step_nll', 'score_steps', 'model_coverage', 'score_anomalies']
 
 # %% ../../nbs/33_lstm.ipynb #828beec5
 class ModelParams(BaseModel):
@@ -46,14 +46,17 @@ class ModelParams(BaseModel):
     place_alarms_per_1000h: float = Field(1.0, gt=0, description="calibrated: budget of pattern-of-life alarms (place, speed or course unusual there) per 1000 vessel-hours on held-out vessels")
     place_terms: str = Field("speed", description="the pattern-of-life surprises that alarm (comma-separated: position, speed, course)")
     place_min_minutes: float = Field(20.0, ge=0, description="a pattern-of-life event spans at least this many minutes")
-    calibration_folds: int = Field(5, ge=1, description="the pattern of life calibrates on every training vessel scored by maps fitted on the other folds (1: on the held-out vessels only)")
+    calibration_folds: int = Field(5, ge=1, description="the pattern of life and the excursions calibrate on every training vessel scored by maps fitted on the other folds (1: on the held-out vessels only)")
     excursions: bool = Field(True, description="route deviations as excursions from where traffic sails (Excursions); false: models trained before them")
     excursion_cell_deg: float = Field(0.005, gt=0, le=1, description="cell of the map of where traffic sails by heading, for excursions (~500 m)")
-    route_alarms_per_1000h: float = Field(2.0, gt=0, description="calibrated: budget of excursion alarms (route deviations) per 1000 vessel-hours on held-out vessels")
+    route_alarms_per_1000h: float = Field(2.0, gt=0, description="calibrated: budget of excursion alarms (route deviations) per 1000 vessel-hours on training vessels (see calibration_folds)")
     excursion_lane_vessels: int = Field(3, ge=1, description="an excursion leaves a lane: cells sailed its way by at least this many training vessels (a pair is not a lane, as for places)")
     excursion_lane_reports: int = Field(1, ge=1, description="... followed for at least this many reports before the excursion and after it")
     excursion_on_km: float = Field(1.0, gt=0, description="a report this close to traffic sailed its way is on the traffic")
     excursion_window_min: float = Field(90.0, gt=0, description="an excursion left the traffic at most this long before it and comes back at most this long after")
+    excursion_sailed: bool = Field(True, description="excursions also from where any training vessel sailed its way, beyond a calibrated sailed_km (farther than from a lane); false: from lanes only")
+    route_lane_share: float = Field(0.5, gt=0, le=1, description="share of the route budget the lane threshold is calibrated to when excursion_sailed; the rest goes to sailed_km")
+    route_area_min_hours: float = Field(1000.0, gt=0, description="a coverage area (connected waters) with this many calibration vessel-hours gets its own excursion thresholds; the others share the pair of all areas")
     excursion_min_minutes: float = Field(10.0, ge=0, description="an excursion lasts at least this long")
     motion_alarms_per_1000h: float = Field(1.0, gt=0, description="calibrated: budget of LSTM alarms (speed/course unlikely for this track here) per 1000 vessel-hours on held-out vessels")
     lstm_alarms: bool = Field(False, description="the LSTM raises alarms of its own (off while it measures no better than the pattern of life: stage model_study); it always explains")
@@ -208,12 +211,27 @@ def excursion_runs(obj, t, off_km, covered, threshold_km: float, on_km: float = 
     keep = (before >= lane_reports) & (after >= lane_reports)
     return first[keep], last[keep], n[keep]
 
+def coverage_areas(coverage: Coverage) -> np.ndarray:
+    "An area label (0, 1, ...) for each covered cell of `coverage`: cells that touch by a side or a corner are one area (connected waters)."
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    keys = np.asarray(coverage.cells, np.int64); n = len(keys)
+    if n == 0: return np.zeros(0, np.int64)
+    a, b = [], []
+    for d in (1, _ROW - 1, _ROW, _ROW + 1):                           # each neighbour pair once: east, and the three cells north
+        j = _find(keys, keys + d); ok = j >= 0
+        a.append(np.flatnonzero(ok)); b.append(j[ok])
+    a, b = np.concatenate(a), np.concatenate(b)
+    return connected_components(coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n)), directed=False)[1].astype(np.int64)
+
 @dataclass
 class Excursions:
     """Route deviations as excursions: a vessel that sailed where training traffic sails its way leaves it by more than
     `threshold_km` (`RouteMap.off_route_km` on a fine map) and comes back to it. A detour and a shortcut do; a vessel
-    coming from or going to waters the training never saw does not come back, and is not an excursion. It must leave a lane
-    (`lane_vessels` training vessels sailed there its way): where vessels wander, there is no route to leave."""
+    coming from or going to waters the training never saw does not come back, and is not an excursion. It leaves a lane
+    (`lane_vessels` training vessels sailed there its way) by `threshold_km`, or anywhere a training vessel sailed its way by
+    `sailed_km` (farther: off the lanes vessels wander more), and comes back within `on_km` of it. Each area of the coverage
+    (`coverage_areas`) may have its own pair of thresholds (`area_threshold_km`, `area_sailed_km`)."""
     routes: RouteMap
     coverage: Coverage = field(default_factory=Coverage)
     lane_vessels: int = 3                        # a lane: cells sailed its way by at least this many training vessels
@@ -225,16 +243,32 @@ class Excursions:
     min_steps: int = 3
     max_gap_min: float = 15.0
     alarms_per_1000h: float | None = None       # the budget the threshold was calibrated to
+    sailed_km: float = np.inf                    # ... or this far from anywhere a training vessel sailed its way and back (inf: lanes only)
+    area_threshold_km: np.ndarray = field(default_factory=lambda: np.zeros(0))   # per area of `coverage_areas` (empty: the above everywhere)
+    area_sailed_km: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @classmethod
     def fit(cls, positions: pd.DataFrame, cell_deg: float = 0.005, coverage: Coverage | None = None, **kw) -> "Excursions":
         "The map of where the NORMAL training `positions` sailed, by heading."
         return cls(RouteMap.fit(positions, cell_deg), coverage or Coverage.fit(positions), **kw)
 
-    def runs(self, positions: pd.DataFrame, threshold_km: float | None = None):
-        "(tracks, off-route km per sorted report, first, last, count) of the excursions in `positions`."
-        tr, off, lane, cov = self._measure(positions)
-        return (tr, off, *self._runs(tr, off, lane, cov, self.threshold_km if threshold_km is None else threshold_km))
+    def _area_labels(self) -> np.ndarray:
+        "`coverage_areas` of the coverage, labelled once."
+        if getattr(self, "_areas", None) is None or len(self._areas) != len(self.coverage.cells):
+            self._areas = coverage_areas(self.coverage)
+        return self._areas
+
+    def area_of(self, lat, lon) -> np.ndarray:
+        "The coverage area (`coverage_areas`) of each position, -1 outside coverage."
+        labels = self._area_labels()
+        i = _find(self.coverage.cells, self.coverage.grid.key(lat, lon))
+        return np.where(i >= 0, labels[np.maximum(i, 0)] if len(labels) else -1, -1)
+
+    def limits(self, lat, lon) -> tuple:
+        "(lane threshold, sailed threshold) in km for each position: its area's pair, or the model's pair without per-area ones."
+        if not len(self.area_threshold_km): return self.threshold_km, self.sailed_km
+        a = self.area_of(lat, lon); j = np.maximum(a, 0)
+        return (np.where(a >= 0, self.area_threshold_km[j], self.threshold_km), np.where(a >= 0, self.area_sailed_km[j], self.sailed_km))
 
     def _measure(self, positions: pd.DataFrame):
         "(tracks, km from each sorted report to the nearest cell sailed its way, km to the nearest lane cell sailed its way, covered)."
@@ -242,61 +276,118 @@ class Excursions:
         return (tr, self.routes.off_route_km(tr.lat, tr.lon, tr.sog, tr.cog),
                 self.routes.off_route_km(tr.lat, tr.lon, tr.sog, tr.cog, self.lane_vessels), self.coverage.covers(tr.lat, tr.lon))
 
-    def _runs(self, tr, off, lane, cov, threshold_km: float):
-        return excursion_runs(tr.obj, tr.t, off, cov, threshold_km, self.on_km, self.window_min, self.min_steps, self.min_minutes,
-                              self.max_gap_min, lane, self.lane_reports)
+    def _runs(self, tr, off, lane, cov, threshold_km, sailed_km=np.inf):
+        """(first, last, count, from_lane): the excursions from a lane beyond `threshold_km`, and the stretches beyond `sailed_km`
+        from anywhere sailed its way (back within `on_km` of it) that no lane excursion already holds. Thresholds: km, or km per report."""
+        run = lambda km, to: excursion_runs(tr.obj, tr.t, off, cov, km, self.on_km, self.window_min, self.min_steps, self.min_minutes,
+                                            self.max_gap_min, to, self.lane_reports)
+        f1, l1, n1 = run(threshold_km, lane)
+        if not np.isfinite(sailed_km).any(): return f1, l1, n1, np.ones(len(f1), bool)
+        f2, l2, n2 = run(np.maximum(sailed_km, threshold_km), None)
+        i = np.searchsorted(f1, f2, "right") - 1                     # the lane excursion starting last before each, if any
+        new = ~((i >= 0) & (l1[np.maximum(i, 0)] >= l2)) if len(f1) else np.ones(len(f2), bool)
+        first, last, n = np.r_[f1, f2[new]], np.r_[l1, l2[new]], np.r_[n1, n2[new]]
+        lane_rule, o = np.r_[np.ones(len(f1), bool), np.zeros(int(new.sum()), bool)], np.argsort(np.r_[f1, f2[new]], kind="stable")
+        return first[o], last[o], n[o], lane_rule[o]
 
-    def calibrate(self, normal_positions: pd.DataFrame, alarms_per_1000h: float, grid=None) -> dict:
-        "The smallest threshold (km) whose excursions on held-out NORMAL positions stay within the budget per 1000 vessel-hours."
+    def _measured(self, positions: pd.DataFrame, fold=None) -> list:
+        "[(excursions, measured)]: the positions measured on this map, or with `fold` (an int per row) each fold on a map fitted without it."
+        if fold is None: return [(self, self._measure(positions))]
+        fold = np.asarray(fold); out = []
+        for k in np.unique(fold):
+            if (fold != k).any():
+                e = replace(self, routes=RouteMap.fit(positions[fold != k], self.routes.cell_deg))
+                out.append((e, e._measure(positions[fold == k])))
+        return out
+
+    def calibrate(self, normal_positions: pd.DataFrame, alarms_per_1000h: float, grid=None, fold=None, sailed: bool = True,
+                  lane_share: float = 0.5, area_min_hours: float = np.inf) -> dict:
+        """The smallest lane threshold (km) whose excursions on held-out NORMAL positions stay within the budget per 1000 vessel-hours
+        (`lane_share` of it with `sailed`), then (`sailed`) the smallest `sailed_km` that keeps all excursions within the whole
+        budget (inf when none does). `fold` (an int per row of `normal_positions`, all training vessels): cross-fitted, each fold
+        measured on a map fitted on the others. Each coverage area with `area_min_hours` vessel-hours or more is calibrated on
+        its own to the same budget; the others take the pair calibrated on all areas together."""
         from oceanguard.evaluate import vessel_hours
         hours = vessel_hours(normal_positions, self.max_gap_min * 60)
         if hours <= 0: raise OceanguardError("no held-out vessel-hours to calibrate the excursions on: give more normal traffic")
-        measured = self._measure(normal_positions)                  # the distances once; each threshold only re-runs
+        measured = self._measured(normal_positions, fold)           # the distances once; each threshold only re-runs
+        areas = [self.area_of(m[0].lat, m[0].lon) for _, m in measured]
         grid = np.arange(max(0.5, self.on_km), 20.01, 0.25) if grid is None else grid
-        for km in grid:
-            rate = len(self._runs(*measured, km)[0]) / hours * 1000
-            if rate <= alarms_per_1000h: break
-        self.threshold_km, self.alarms_per_1000h = float(km), float(alarms_per_1000h)
-        return {"route_threshold_km": float(km), "route_alarms_per_1000h": rate}
+
+        def pair(h, area=None):
+            "The calibrated (lane km, sailed km) on the reports of `area` (all when None) over `h` vessel-hours."
+            ms = [(e, (m[0], m[1], m[2], m[3] & (a == area) if area is not None else m[3])) for (e, m), a in zip(measured, areas)]
+            count = lambda km, sk=np.inf: sum(len(e._runs(*m, km, sk)[0]) for e, m in ms) / h * 1000
+            for km in grid:
+                rate = count(km)
+                if rate <= alarms_per_1000h * (lane_share if sailed else 1.0): break
+            sk_best = np.inf
+            for sk in (np.arange(km + 0.5, 20.01, 0.5) if sailed else ()):
+                r = count(km, sk)
+                if r <= alarms_per_1000h: sk_best = float(sk); break
+            return float(km), sk_best
+
+        km, sk = pair(hours)
+        labels = self._area_labels(); n_areas = int(labels.max()) + 1 if len(labels) else 0
+        area_h = sum(np.bincount(np.maximum(a, 0), weights=np.nan_to_num(m[0].hours) * (a >= 0), minlength=n_areas)
+                     for (_, m), a in zip(measured, areas)) if n_areas else np.zeros(0)
+        t1, t2 = np.full(n_areas, km), np.full(n_areas, sk)
+        for a in np.flatnonzero(area_h >= area_min_hours):
+            t1[a], t2[a] = pair(area_h[a], a)
+        self.threshold_km, self.sailed_km, self.alarms_per_1000h = km, sk, float(alarms_per_1000h)
+        self.area_threshold_km, self.area_sailed_km = (t1, t2) if (area_h >= area_min_hours).any() else (np.zeros(0), np.zeros(0))
+        total = sum(len(e._runs(*m, *self.limits(m[0].lat, m[0].lon))[0]) for e, m in measured) / hours * 1000
+        return {"route_threshold_km": km, "route_sailed_km": sk, "route_alarms_per_1000h": total,
+                "route_calibration_vessel_hours": float(hours), "route_areas_calibrated": int((area_h >= area_min_hours).sum())}
 
     def anomalies(self, positions: pd.DataFrame, detector: str = "model:excursions", params: dict | None = None) -> pd.DataFrame:
         "Anomaly events (anomaly contract) of kind `route_deviation`, one per excursion, with the distance and duration in words."
-        tr, off, first, last, n = self.runs(positions)
+        tr, off, lane, cov = self._measure(positions)
+        t1, t2 = (np.broadcast_to(np.asarray(x, float), off.shape) for x in self.limits(tr.lat, tr.lon))
+        first, last, n, from_lane = self._runs(tr, off, lane, cov, t1, t2)
         if len(first) == 0: return empty_anomalies()
         ts = pd.DatetimeIndex(pd.to_datetime(positions["timestamp"], utc=True)).as_unit("ns")
         oid = positions["object_id"].astype(str).to_numpy()
         recs = []
-        for a, b, k in zip(first, last, n):
+        for a, b, k, ln in zip(first, last, n, from_lane):
             rows = tr.order[a:b + 1]
             top = a + int(np.argmax(off[a:b + 1])); peak = tr.order[top]
             minutes = (tr.t[b] - tr.t[a]) / 60
             head = _course_words(tr.cog[top])
-            text = (f"left where traffic sails for {minutes:.0f} min and came back: up to {off[top]:.1f} km from the nearest place a "
-                    f"training vessel sailed heading {head} (threshold {self.threshold_km:.2f} km)")
+            lane_km, sailed_km = float(t1[top]), float(t2[top])
+            km = lane_km if ln else sailed_km
+            text = (f"left {'a lane' if ln else 'where traffic sails'} for {minutes:.0f} min and came back: up to {off[top]:.1f} km "
+                    f"from the nearest place a training vessel sailed heading {head} (threshold {km:.2f} km"
+                    f"{'' if ln else f' off the lanes, {lane_km:.2f} km from a lane'})")
             recs.append(dict(object_id=oid[peak], start=ts[rows[0]], end=ts[rows[-1]], lat=float(tr.lat[top]), lon=float(tr.lon[top]),
-                             raw=float(off[top]), explanation=text,
+                             raw=float(off[top]), thr=km, explanation=text,
                              evidence=evidence_json(
-                                 params={**(params or {}), "threshold_km": self.threshold_km, "on_km": self.on_km, "lane_vessels": self.lane_vessels, "lane_reports": self.lane_reports, "window_min": self.window_min,
-                                         "min_minutes": self.min_minutes, "min_steps": self.min_steps, "map_cell_deg": self.routes.cell_deg,
-                                         "alarms_per_1000h": self.alarms_per_1000h},
+                                 params={**(params or {}), "threshold_km": lane_km, "sailed_km": sailed_km if np.isfinite(sailed_km) else None,
+                                         "from_lane": bool(ln), "on_km": self.on_km, "lane_vessels": self.lane_vessels, "lane_reports": self.lane_reports,
+                                         "window_min": self.window_min, "min_minutes": self.min_minutes, "min_steps": self.min_steps,
+                                         "map_cell_deg": self.routes.cell_deg, "alarms_per_1000h": self.alarms_per_1000h},
                                  observed={"max_off_route_km": float(off[top]), "minutes": round(float(minutes), 1), "n_reports": int(k),
                                            "sog_kn": float(np.nanmedian(tr.sog[a:b + 1])) if np.isfinite(tr.sog[a:b + 1]).any() else None},
                                  positions=positions_evidence(positions, rows),
-                                 source="threshold calibrated on held-out normal vessels")))
+                                 source="thresholds calibrated on normal training vessels, each measured on a map fitted without it")))
         r = pd.DataFrame(recs)
         return make_anomalies(np.full(len(r), "route_deviation"), detector, r["object_id"].to_numpy(), r["start"], r["end"],
-                              r["lat"].to_numpy(), r["lon"].to_numpy(), ratio_score(r["raw"].to_numpy(), self.threshold_km),
+                              r["lat"].to_numpy(), r["lon"].to_numpy(), ratio_score(r["raw"].to_numpy(), r["thr"].to_numpy()),
                               r["explanation"].to_numpy(), r["evidence"].to_numpy())
 
     def to_arrays(self) -> dict:
         return {**self.routes.to_arrays(), **{k: np.float64(getattr(self, k)) for k in ("lane_vessels", "lane_reports", "threshold_km", "on_km", "window_min",
-                                                                                     "min_minutes", "min_steps", "max_gap_min")},
-                "alarms_per_1000h": np.float64(np.nan if self.alarms_per_1000h is None else self.alarms_per_1000h)}
+                                                                                     "min_minutes", "min_steps", "max_gap_min", "sailed_km")},
+                "alarms_per_1000h": np.float64(np.nan if self.alarms_per_1000h is None else self.alarms_per_1000h),
+                "area_threshold_km": np.asarray(self.area_threshold_km, float), "area_sailed_km": np.asarray(self.area_sailed_km, float)}
     @classmethod
     def from_arrays(cls, a, coverage: Coverage) -> "Excursions":
         b = float(a["alarms_per_1000h"])
+        get = lambda k, d: a[k] if k in a else d                                     # models before them: lanes only, one pair
         return cls(RouteMap.from_arrays(a), coverage, int(a["lane_vessels"]), int(a["lane_reports"]), float(a["threshold_km"]), float(a["on_km"]), float(a["window_min"]),
-                   float(a["min_minutes"]), int(a["min_steps"]), float(a["max_gap_min"]), None if np.isnan(b) else b)
+                   float(a["min_minutes"]), int(a["min_steps"]), float(a["max_gap_min"]), None if np.isnan(b) else b,
+                   float(get("sailed_km", np.inf)), np.asarray(get("area_threshold_km", np.zeros(0)), float),
+                   np.asarray(get("area_sailed_km", np.zeros(0)), float))
 
 def _overlapping(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
     "True for each event of `a` that overlaps in time an event of `b` on the same object."

@@ -89,8 +89,10 @@ def area_share(card: dict, lat, lon) -> float:
 def _excursion_card(ex) -> dict | None:
     "The excursions' threshold and settings for the card (None without excursions)."
     if ex is None: return None
-    return {"threshold_km": ex.threshold_km, "on_km": ex.on_km, "window_min": ex.window_min, "min_minutes": ex.min_minutes,
-            "alarms_per_1000h": ex.alarms_per_1000h, "map_cell_deg": ex.routes.cell_deg, "map_cells": int(len(ex.routes.keys))}
+    return {"threshold_km": ex.threshold_km, "sailed_km": ex.sailed_km if np.isfinite(ex.sailed_km) else None, "on_km": ex.on_km, "window_min": ex.window_min, "min_minutes": ex.min_minutes,
+            "alarms_per_1000h": ex.alarms_per_1000h, "map_cell_deg": ex.routes.cell_deg, "map_cells": int(len(ex.routes.keys)),
+            "areas": [{"area": int(a), "threshold_km": float(t), "sailed_km": float(k) if np.isfinite(k) else None}
+                      for a, (t, k) in enumerate(zip(ex.area_threshold_km, ex.area_sailed_km))]}
 
 def _thresholds_card(model: TrackModel) -> dict:
     "The calibrated thresholds of every part, for the card."

@@ -21,8 +21,9 @@ from ..labels import LabelStore, anomaly_verdicts
 from .registry import REQUIRED_COLUMNS, feature_reference, model_card, model_version, save_model
 
 # %% auto #0
-__all__ = ['REAL_NORMAL_SAMPLES', 'normal_traffic', 'holdout_vessels', 'calibrate_to_budget', 'crossfit_scores', 'calibrate',
-           'VerdictParams', 'positions_in_windows', 'apply_verdicts', 'train_model', 'read_positions', 'train_main']
+__all__ = ['REAL_NORMAL_SAMPLES', 'normal_traffic', 'holdout_vessels', 'calibrate_to_budget', 'vessel_folds', 'crossfit_scores',
+           'calibrate', 'VerdictParams', 'positions_in_windows', 'apply_verdicts', 'train_model', 'read_positions',
+           'train_main']
 
 # %% ../../nbs/35_train.ipynb #40019066
 REAL_NORMAL_SAMPLES = ["dma-csv-laeso-ferry/ferry_laeso_2022-10-15.csv", "noaa-gpkg-boston-2014/ais_boston_2014-01.gpkg",
@@ -72,10 +73,14 @@ def calibrate_to_budget(det, normal_positions: pd.DataFrame, alarms_per_1000h: f
         if rate <= alarms_per_1000h: break
     return {"alarm_share": det.thresholds.alarm_share, "holdout_alarms_per_1000h": rate, "holdout_vessel_hours": hours}
 
+def vessel_folds(object_ids, folds: int) -> np.ndarray:
+    "The cross-fitting fold (0 .. `folds` - 1) of each object: a stable hash of its vessel, independent of the hold-out."
+    return (_vessel_hash(object_ids) // 10_000) % folds
+
 def crossfit_scores(fit, positions: pd.DataFrame, folds: int = 5) -> pd.DataFrame:
     """Each vessel's steps scored by a detector `fit(positions)` learned from the other `folds - 1` folds of vessels (a stable hash
     of the id): every training vessel calibrates, none is scored by a map that knows it. Aligned to `positions.index`."""
-    fold = (_vessel_hash(positions["object_id"]) // 10_000) % folds
+    fold = vessel_folds(positions["object_id"], folds)
     p = positions.reset_index(drop=True)
     parts = [fit(p[fold != k]).score_steps(p[fold == k]) for k in range(folds) if (fold == k).any() and (fold != k).any()]
     if not parts: raise OceanguardError(f"cannot cross-fit on {positions['object_id'].nunique()} vessel(s): give more normal traffic")
@@ -87,7 +92,12 @@ def calibrate(model: TrackModel, steps: pd.DataFrame, hours: float, held_positio
               place_positions: pd.DataFrame | None = None, place_scores: pd.DataFrame | None = None) -> dict:
     "Set the excursions' threshold and the pattern of life's and the LSTM's per-cell thresholds on held-out normal data; returns what each costs."
     p = model.params
-    routes = model.excursions.calibrate(held_positions, p.route_alarms_per_1000h) if model.excursions is not None else {}
+    routes = {}
+    if model.excursions is not None:     # cross-fitted on every training vessel like the pattern of life, else on the held-out ones
+        cross = place_positions is not None and p.calibration_folds > 1
+        pos = place_positions if cross else held_positions
+        routes = model.excursions.calibrate(pos, p.route_alarms_per_1000h, fold=vessel_folds(pos["object_id"], p.calibration_folds) if cross else None,
+                                            sailed=p.excursion_sailed, lane_share=p.route_lane_share, area_min_hours=p.route_area_min_hours)
     places = calibrate_to_budget(model.places, held_positions if place_scores is None else place_positions, p.place_alarms_per_1000h,
                                  p.min_steps, p.place_min_minutes, scores=place_scores)
     seg = steps["segment"].to_numpy()
