@@ -49,28 +49,37 @@ def static_history(statics: pd.DataFrame | None, previous: pd.DataFrame | None =
             l, w = texts["length"], texts["width"]
             texts["dimensions"] = (l.fillna("?") + "x" + w.fillna("?")).mask(l.isna() & w.isna())
         if fields is not None: texts = {f: v for f, v in texts.items() if f in fields}
-        ts = pd.to_datetime(st["timestamp"], utc=True)
+        ts = pd.to_datetime(st["timestamp"], utc=True).dt.as_unit("ns").array    # stays datetime64: no Timestamp per row
+        oid = st["object_id"].astype("string").array
         for f, v in texts.items():
             ok = v.notna().to_numpy()
             if ok.any():
-                parts.append(pd.DataFrame({"object_id": st["object_id"].astype("string").to_numpy()[ok], "field": f,
-                                           "value": v.to_numpy()[ok], "first_seen": ts.to_numpy()[ok],
-                                           "last_seen": ts.to_numpy()[ok], "n_reports": 1}))
+                parts.append(pd.DataFrame({"object_id": oid[ok], "field": f, "value": v.array[ok], "first_seen": ts[ok],
+                                           "last_seen": ts[ok], "n_reports": 1}))
     if previous is not None and len(previous):
         parts.append(previous[HISTORY_COLUMNS] if fields is None else previous.loc[previous["field"].isin(fields), HISTORY_COLUMNS])
     if not parts: return empty_history()
     h = pd.concat(parts, ignore_index=True)
-    for c in ["first_seen", "last_seen"]: h[c] = pd.to_datetime(h[c], utc=True).astype("datetime64[ns, UTC]")
+    for c in ["first_seen", "last_seen"]: h[c] = pd.to_datetime(h[c], utc=True).dt.as_unit("ns")
     for c in ["object_id", "field", "value"]: h[c] = h[c].astype("string")
     h = h.dropna(subset=["object_id"]).sort_values(["object_id", "field", "first_seen", "last_seen"], kind="stable")
-    key = h["object_id"] + "\x1f" + h["field"] + "\x1f" + h["value"]
-    run = np.cumsum((key != key.shift()).fillna(True).to_numpy(dtype=bool))
-    out = h.groupby(run, sort=False).agg(
-        object_id=("object_id", "first"), field=("field", "first"), value=("value", "first"),
-        first_seen=("first_seen", "min"), last_seen=("last_seen", "max"), n_reports=("n_reports", "sum"))
-    out = out.reset_index(drop=True)
+    # runs of one (object, field, value), folded with NumPy over the sorted rows: a run starts where any of the three differs
+    # from the row before (per-row Timestamps and a groupby of strings took 2.4 of the 7.4 s of a 500k-sentence NMEA ingest)
+    new = np.zeros(len(h), bool)
+    if len(h): new[0] = True
+    for c in ["object_id", "field", "value"]:
+        a = h[c].to_numpy(dtype=object, na_value=None)
+        new[1:] |= a[1:] != a[:-1]
+        new |= h[c].isna().to_numpy()              # a missing value is a run of its own
+    start = np.flatnonzero(new)
+    first = h["first_seen"].to_numpy("datetime64[ns]").view("i8")
+    last = h["last_seen"].to_numpy("datetime64[ns]").view("i8")
+    n = h["n_reports"].to_numpy("int64")
+    out = pd.DataFrame({c: h[c].array[start] for c in ["object_id", "field", "value"]})
+    out["first_seen"] = pd.to_datetime(np.minimum.reduceat(first, start) if len(start) else first[:0], utc=True)
+    out["last_seen"] = pd.to_datetime(np.maximum.reduceat(last, start) if len(start) else last[:0], utc=True)
+    out["n_reports"] = (np.add.reduceat(n, start) if len(start) else n[:0]).astype("int64")
     for c in ["object_id", "field", "value"]: out[c] = out[c].astype("string")
-    out["n_reports"] = out["n_reports"].astype("int64")
     return out[HISTORY_COLUMNS]
 
 # %% ../nbs/05_catalogue.ipynb #1d8651ec
