@@ -17,8 +17,8 @@ from .core import OceanguardError
 
 # %% auto #0
 __all__ = ['STATIC_FIELDS', 'IDENTITY_COUNTS', 'HISTORY_COLUMNS', 'OBJECT_COLUMNS', 'EARTH_RADIUS_M', 'LINK_COLUMNS',
-           'PSEUDONYM_COLUMNS', 'empty_history', 'static_history', 'history_to_statics', 'position_summary',
-           'build_catalogue', 'link_detections', 'pseudonymise', 'catalogue_summary']
+           'PSEUDONYM_COLUMNS', 'empty_history', 'StaticHistory', 'static_history', 'history_to_statics',
+           'position_summary', 'build_catalogue', 'link_detections', 'pseudonymise', 'catalogue_summary']
 
 # %% ../nbs/05_catalogue.ipynb #aa5ea615
 STATIC_FIELDS = ["imo", "name", "callsign", "ship_type", "ship_type_text", "ais_class", "length", "width", "draught", "destination"]
@@ -38,49 +38,97 @@ def empty_history() -> pd.DataFrame:
     dt = ["string", "string", "string", "datetime64[ns, UTC]", "datetime64[ns, UTC]", "int64"]
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(HISTORY_COLUMNS, dt)})
 
-def static_history(statics: pd.DataFrame | None, previous: pd.DataFrame | None = None, fields: list[str] | None = None) -> pd.DataFrame:
-    "Change log of static values: one row per run of one value of one field of one object (only `fields`, if given)."
-    parts = []
-    want = None if fields is None else set(fields) | ({"length", "width"} if "dimensions" in fields else set())
-    if statics is not None and len(statics):
-        st = statics
-        texts = {f: _as_text(st[f], f) for f in STATIC_FIELDS if f in st.columns and (want is None or f in want)}
+class _Texts:
+    "A growing dictionary of texts: the code of each text (in order of first sight) and, on demand, the codes' sort ranks."
+    def __init__(self): self.index = pd.Index([], dtype="string")
+    def codes(self, s: pd.Series) -> np.ndarray:
+        c, u = pd.factorize(s.astype("string"))                   # each distinct text of `s` looked up once
+        if not len(u): return c
+        g = self.index.get_indexer(u)
+        if (g < 0).any():
+            add = pd.Index(u[g < 0], dtype="string")
+            g[g < 0] = np.arange(len(self.index), len(self.index) + len(add))
+            self.index = self.index.append(add)
+        return np.where(c >= 0, g[np.maximum(c, 0)] if len(g) else c, -1)
+    def ranks(self) -> np.ndarray:
+        r = np.empty(len(self.index), np.int64); r[np.argsort(self.index.to_numpy(dtype=object), kind="stable")] = np.arange(len(r))
+        return r
+    def texts(self, codes: np.ndarray) -> pd.Series:
+        return pd.Series(self.index.array.take(codes, allow_fill=True), dtype="string")
+
+class StaticHistory:
+    """`static_history` built up chunk by chunk (`add` statics reports, `add_history` earlier runs) and kept as integer codes,
+    so that a file read in many chunks re-folds integers, not texts: `frame()` is the history. The same runs as
+    `static_history(chunk, previous=history)` called chunk after chunk."""
+    def __init__(self, fields: list[str] | None = None):
+        self.fields = fields
+        self.objects, self.names, self.values = _Texts(), _Texts(), _Texts()
+        self.cols = {k: np.zeros(0, np.int64) for k in ("o", "f", "v", "first", "last", "n")}
+    def _long(self, statics: pd.DataFrame) -> list[pd.DataFrame]:
+        "One row per reported (object, field, value) of a statics frame."
+        fields = self.fields
+        want = None if fields is None else set(fields) | ({"length", "width"} if "dimensions" in fields else set())
+        texts = {f: _as_text(statics[f], f) for f in STATIC_FIELDS if f in statics.columns and (want is None or f in want)}
         if "length" in texts and "width" in texts:
             l, w = texts["length"], texts["width"]
             texts["dimensions"] = (l.fillna("?") + "x" + w.fillna("?")).mask(l.isna() & w.isna())
         if fields is not None: texts = {f: v for f, v in texts.items() if f in fields}
-        ts = pd.to_datetime(st["timestamp"], utc=True).dt.as_unit("ns").array    # stays datetime64: no Timestamp per row
-        oid = st["object_id"].astype("string").array
+        ts = pd.to_datetime(statics["timestamp"], utc=True).dt.as_unit("ns").array    # stays datetime64: no Timestamp per row
+        oid = statics["object_id"].astype("string").array
+        parts = []
         for f, v in texts.items():
             ok = v.notna().to_numpy()
             if ok.any():
                 parts.append(pd.DataFrame({"object_id": oid[ok], "field": f, "value": v.array[ok], "first_seen": ts[ok],
                                            "last_seen": ts[ok], "n_reports": 1}))
+        return parts
+    def _fold(self, parts: list[pd.DataFrame]):
+        "Add rows (object_id, field, value, first_seen, last_seen, n_reports) before the kept runs, and fold all into runs."
+        if not parts: return
+        h = pd.concat(parts, ignore_index=True)
+        ns = lambda c: pd.to_datetime(h[c], utc=True).dt.as_unit("ns").to_numpy("datetime64[ns]").view("i8")
+        new = {"o": self.objects.codes(h["object_id"]), "f": self.names.codes(h["field"]), "v": self.values.codes(h["value"]),
+               "first": ns("first_seen"), "last": ns("last_seen"), "n": h["n_reports"].to_numpy("int64")}
+        c = {k: np.concatenate([new[k], self.cols[k]]) for k in new}   # the new rows first: ties sort before the kept runs
+        keep = np.flatnonzero(c["o"] >= 0)                           # no object, no history
+        frank = self.names.ranks()                                   # codes sorted as their texts; (object, field) in one key
+        of = self.objects.ranks()[c["o"][keep]] * (len(frank) + 1) + frank[c["f"][keep]]
+        o = keep[np.lexsort((c["last"][keep], c["first"][keep], of))]
+        c = {k: v[o] for k, v in c.items()}
+        # a run of one (object, field, value) starts where any of the three differs from the row before; a missing value is a run of its own
+        start = c["v"] < 0
+        if len(o): start[0] = True
+        for k in ("o", "f", "v"): start[1:] |= c[k][1:] != c[k][:-1]
+        s = np.flatnonzero(start)
+        red = lambda f, a: f.reduceat(a, s) if len(s) else a[:0]
+        self.cols = {"o": c["o"][s], "f": c["f"][s], "v": c["v"][s], "first": red(np.minimum, c["first"]),
+                     "last": red(np.maximum, c["last"]), "n": red(np.add, c["n"])}
+    def add(self, statics: pd.DataFrame | None) -> "StaticHistory":
+        "Fold in a frame of statics reports (STATICS contract)."
+        if statics is not None and len(statics): self._fold(self._long(statics))
+        return self
+    def add_history(self, history: pd.DataFrame | None) -> "StaticHistory":
+        "Fold in runs of an earlier static history."
+        if history is not None and len(history):
+            h = history[HISTORY_COLUMNS] if self.fields is None else history.loc[history["field"].isin(self.fields), HISTORY_COLUMNS]
+            self._fold([h])
+        return self
+    def frame(self) -> pd.DataFrame:
+        "The history: one row per run, sorted by object, field and time."
+        c = self.cols
+        if not len(c["o"]): return empty_history()
+        return pd.DataFrame({"object_id": self.objects.texts(c["o"]), "field": self.names.texts(c["f"]), "value": self.values.texts(c["v"]),
+                             "first_seen": pd.to_datetime(c["first"], utc=True), "last_seen": pd.to_datetime(c["last"], utc=True),
+                             "n_reports": c["n"].astype("int64")})[HISTORY_COLUMNS]
+
+def static_history(statics: pd.DataFrame | None, previous: pd.DataFrame | None = None, fields: list[str] | None = None) -> pd.DataFrame:
+    "Change log of static values: one row per run of one value of one field of one object (only `fields`, if given)."
+    b = StaticHistory(fields)
+    parts = b._long(statics) if statics is not None and len(statics) else []
     if previous is not None and len(previous):
         parts.append(previous[HISTORY_COLUMNS] if fields is None else previous.loc[previous["field"].isin(fields), HISTORY_COLUMNS])
-    if not parts: return empty_history()
-    h = pd.concat(parts, ignore_index=True)
-    for c in ["first_seen", "last_seen"]: h[c] = pd.to_datetime(h[c], utc=True).dt.as_unit("ns")
-    for c in ["object_id", "field", "value"]: h[c] = h[c].astype("string")
-    h = h.dropna(subset=["object_id"]).sort_values(["object_id", "field", "first_seen", "last_seen"], kind="stable")
-    # runs of one (object, field, value), folded with NumPy over the sorted rows: a run starts where any of the three differs
-    # from the row before (per-row Timestamps and a groupby of strings took 2.4 of the 7.4 s of a 500k-sentence NMEA ingest)
-    new = np.zeros(len(h), bool)
-    if len(h): new[0] = True
-    for c in ["object_id", "field", "value"]:
-        a = h[c].to_numpy(dtype=object, na_value=None)
-        new[1:] |= a[1:] != a[:-1]
-        new |= h[c].isna().to_numpy()              # a missing value is a run of its own
-    start = np.flatnonzero(new)
-    first = h["first_seen"].to_numpy("datetime64[ns]").view("i8")
-    last = h["last_seen"].to_numpy("datetime64[ns]").view("i8")
-    n = h["n_reports"].to_numpy("int64")
-    out = pd.DataFrame({c: h[c].array[start] for c in ["object_id", "field", "value"]})
-    out["first_seen"] = pd.to_datetime(np.minimum.reduceat(first, start) if len(start) else first[:0], utc=True)
-    out["last_seen"] = pd.to_datetime(np.maximum.reduceat(last, start) if len(start) else last[:0], utc=True)
-    out["n_reports"] = (np.add.reduceat(n, start) if len(start) else n[:0]).astype("int64")
-    for c in ["object_id", "field", "value"]: out[c] = out[c].astype("string")
-    return out[HISTORY_COLUMNS]
+    b._fold(parts)
+    return b.frame()
 
 # %% ../nbs/05_catalogue.ipynb #1d8651ec
 def history_to_statics(history: pd.DataFrame) -> pd.DataFrame:

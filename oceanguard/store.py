@@ -29,7 +29,7 @@ from deltalake.transaction import AddAction, RemoveAction
 from .core import OceanguardError, check_file, file_hash, resource_path, ArgumentParser
 from .contracts import ANOMALIES, OBJECTS, POSITIONS, QUARANTINE, conform, empty_positions, empty_quarantine, validate
 from .readers import FORMATS, parse_columns
-from .catalogue import (build_catalogue, catalogue_summary, empty_history, link_detections, static_history, HISTORY_COLUMNS, OBJECT_COLUMNS)
+from .catalogue import (build_catalogue, catalogue_summary, empty_history, link_detections, static_history, StaticHistory, HISTORY_COLUMNS, OBJECT_COLUMNS)
 
 # %% auto #0
 __all__ = ['DEFAULT_CHUNKSIZE', 'DEFAULT_ROW_GROUP', 'POSITIONS_DIR', 'STATICS_DIR', 'QUARANTINE_DIR', 'DERIVED_DIR', 'LOCK_FILE',
@@ -412,7 +412,7 @@ def _utc(t) -> pd.Timestamp:
 def _read_file(p: Path, fr: FileReport, columns, source, chunksize: int, now, reasons: dict, progress: bool):
     "Read and clean one file: its accepted positions (no duplicates inside the file), quarantine and static history; counts go to `fr`."
     from tqdm.auto import tqdm
-    parts, qs, history, sub_us = [], [], empty_history(), False
+    parts, qs, history, sub_us = [], [], StaticHistory(), False
     with tqdm(desc=p.name, unit=" rows", disable=None if progress else True, leave=False, file=sys.stderr) as bar:
         for cc in _read_chunks(p, fr.format, columns, source, chunksize, now):
             acc = cc.positions
@@ -426,7 +426,7 @@ def _read_file(p: Path, fr: FileReport, columns, source, chunksize: int, now, re
                 sub_us = sub_us or bool((_ns(acc["timestamp"]) % 1000).any())
                 parts.append(_rows(acc))                           # Arrow from here on: the pandas chunk is freed
             del acc
-            if len(cc.statics): history = static_history(cc.statics, previous=history)
+            history.add(cc.statics)                                  # runs kept as codes: no re-sort of texts per chunk
             bar.update(cc.counts["input"])
     fr.source = fr.source or source or fr.format
     # `iter_clean` already drops rows equal to one of an earlier chunk; the table keeps microseconds, so only rows that differ
@@ -435,7 +435,7 @@ def _read_file(p: Path, fr: FileReport, columns, source, chunksize: int, now, re
     del parts
     fr.accepted -= n_dup; fr.duplicates += n_dup
     quarantine = conform(pd.concat(qs, ignore_index=True), QUARANTINE) if qs else empty_quarantine()
-    return pos, quarantine, history
+    return pos, quarantine, history.frame()
 
 # %% ../nbs/06_store.ipynb #fc9505b0
 def _commit_file(s: Path, app: str, pos: _Rows, quarantine: pd.DataFrame, history: pd.DataFrame, fr: FileReport | None,
