@@ -12,12 +12,13 @@ from typing import Iterator
 import numpy as np
 from pyais.constants import NavigationStatus, ShipType
 from pyais.messages import (MessageType1, MessageType4, MessageType5, MessageType18, MessageType19, MessageType24PartA,
-                            MessageType24PartB, MessageType24PartBAuxiliaryCraft, MessageType27, NMEASentenceFactory, to_turn)
+                            MessageType21, MessageType24PartB, MessageType24PartBAuxiliaryCraft, MessageType27, NMEASentenceFactory,
+                            to_turn)
 
 from .contracts import Reason
 from .core import OceanguardError
 from .nmea import (_POS, _QUA, _STA, LINE_BLANK, LINE_COMMENT, LINE_OTHER, LINE_PGHP, LINE_QUARANTINE,
-                             LINE_SENTENCE, NmeaReader, _concat, _parse_line, nmea_frames)
+                             LINE_SENTENCE, NmeaReader, _aid_text, _concat, _parse_line, nmea_frames)
 from .readers import ReadResult, archive_members
 
 # %% auto #0
@@ -78,7 +79,7 @@ class _Bits:
 
     def text(self, a: int, w: int) -> tuple[np.ndarray, np.ndarray | None]:
         "Six-bit text at bit `a`, `w` bits: `<NA>`-free object array of str, trailing `@` padding and spaces stripped as pyais does, `None` where empty."
-        k = w // 6
+        k = -(-w // 6)                                   # pyais reads a last, partial character too (name_ext: 88 bits, 15 characters)
         codes = np.empty((len(self.start), k), dtype=np.uint8)
         present = None
         for j in range(k):
@@ -107,18 +108,20 @@ _VOYAGE = _plan(MessageType5, "mmsi imo callsign shipname ship_type to_bow to_st
 _STATIC_A = _plan(MessageType24PartA, "mmsi partno shipname")
 _STATIC_B = _plan(MessageType24PartB, "mmsi partno ship_type callsign to_bow to_stern to_port to_starboard")
 _STATIC_B_AUX = _plan(MessageType24PartBAuxiliaryCraft, "ship_type callsign")
+_ATON = _plan(MessageType21, "mmsi aid_type name lon lat to_bow to_stern to_port to_starboard name_ext")
 
 # pyais's own converters, tabulated over every raw value they can see
 _TURN = np.array([float(to_turn(float(v))) for v in range(-128, 128)])     # index raw + 128
 _SHIP_TYPE = np.array([int(ShipType.from_value(v)) for v in range(256)], dtype=np.int64)
 _NAV_STATUS = np.array([int(NavigationStatus.from_value(v)) for v in range(16)], dtype=np.int64)
 _NAV_STATUS_27 = np.array([int(NavigationStatus(v)) for v in range(16)], dtype=np.int64)
+_AID_TEXT = np.array([_aid_text(v) for v in range(32)], dtype=object)       # the reader's words for each aid type code
 
 def _deg(v: np.ndarray, scale: int) -> np.ndarray:
     "pyais's `to_lat_lon` (1/600000 degree) and `to_lat_lon_600` (1/600): round to 1e-6 degree in integers, then divide."
     return (v * (6_000_000 // scale) + 3) // 6 / 1e6
 
-BULK_TYPES = frozenset({1, 2, 3, 4, 5, 18, 19, 24, 27})
+BULK_TYPES = frozenset({1, 2, 3, 4, 5, 18, 19, 21, 24, 27})
 "Message types decoded here in bulk; every other type goes through pyais."
 COUNTED_TYPES = frozenset({0, *range(6, 18), 20, 22, 23, 25, 26, 28})
 "Types oceanguard only counts, and that pyais decodes whatever their length (checked in the tests): no decoding needed."
@@ -395,6 +398,11 @@ def _decode(v6: np.ndarray, start: np.ndarray, nbits: np.ndarray, line: np.ndarr
         _statics(d, g, ix[has], has, line, ms, _VOYAGE, "A", 5)
     ix, g = group([24])
     if len(ix): _decode_24(d, g, ix, line, ms)
+    ix, g = group([21])
+    if len(ix):
+        counted(ix)
+        has = _decode_positions(d, g, ix, t, line, ms, _ATON, "4")
+        _decode_21(d, g, ix[has], has, line, ms)
     return d
 
 def _has_mmsi(d: _Decoded, g: _Bits, ix, line, t: int) -> np.ndarray:
@@ -417,6 +425,23 @@ def _statics(d: _Decoded, g: _Bits, ix, keep, line, ms, plan: dict, ais_class: s
     _static_rows(d, ix, line, ms, mmsi[keep], ais_class, msg_type, imo=num("imo"), ship_type=num("ship_type", lambda v: _SHIP_TYPE[v]),
                  to_bow=num("to_bow"), to_stern=num("to_stern"), to_port=num("to_port"), to_starboard=num("to_starboard"),
                  draught=num("draught", lambda v: v / 10.0), name=txt("shipname"), callsign=txt("callsign"), destination=txt("destination"))
+
+def _decode_21(d: _Decoded, g: _Bits, ix, keep, line, ms):
+    """Type 21, aids to navigation: the static row of the messages `keep` of group `g` (their position went with type 4's):
+    the name and its extension each stripped and then joined, the aid type in the reader's words, the dimensions."""
+    mmsi, _ = g.get(*_ATON["mmsi"])
+    aid, p_aid = g.get(*_ATON["aid_type"])
+    name, _ = g.text(*_ATON["name"][:2])
+    ext, _ = g.text(*_ATON["name_ext"][:2])
+    both = np.array([(a or "") + (b or "") for a, b in zip(name[keep], ext[keep])], dtype=object)
+    both[both == ""] = None
+    code = _opt(aid, p_aid)[keep]
+    text = _AID_TEXT[aid[keep]]
+    text[np.isnan(code)] = None
+    dims = {k: _opt(*g.get(*_ATON[k]))[keep] for k in ("to_bow", "to_stern", "to_port", "to_starboard")}
+    _static_rows(d, ix, line, ms, mmsi[keep], None, 21, name=both, **dims)
+    d.s[-1]["object_type"] = np.full(len(ix), "structure", dtype=object)
+    d.s[-1]["ship_type_text"], d.s[-1]["aid_type"] = text, code
 
 def _decode_24(d: _Decoded, g: _Bits, ix, line, ms):
     "Type 24: part A (name) or part B (type, call sign, dimensions; an auxiliary craft's mothership MMSI instead of dimensions)."
@@ -676,7 +701,7 @@ def _texts(rng: np.random.Generator, n: int, k: int) -> list[str]:
     codes[rng.random((n, k)) < 0.15] = 32                            # more spaces (leading, trailing, inside)
     return ["".join(_SIXBIT_TEXT[c] for c in row[:m]) for row, m in zip(codes, lens)]
 
-def pyais_corpus(n: int, seed: int = 0, types=(1, 2, 3, 18, 19, 27, 5, 24)) -> tuple[list[str], list[int]]:
+def pyais_corpus(n: int, seed: int = 0, types=(1, 2, 3, 18, 19, 27, 5, 24, 21)) -> tuple[list[str], list[int]]:
     """`n` AIS messages encoded by pyais (its message classes), every field drawn over its whole range, with its edges and
     not-available values (lon 181, lat 91, heading 511, speed 1023, rate of turn -128, MMSI 999,999,999 and 30-bit values
     above it), as NMEA sentences (type 5 takes two); returns the sentences and each message's type."""
@@ -693,13 +718,18 @@ def pyais_corpus(n: int, seed: int = 0, types=(1, 2, 3, 18, 19, 27, 5, 24)) -> t
     dims = [_edges(rng, n, 0, 511), _edges(rng, n, 0, 511), _edges(rng, n, 0, 63), _edges(rng, n, 0, 63)]
     names, calls, dests = _texts(rng, n, 20), _texts(rng, n, 7), _texts(rng, n, 20)
     part = rng.integers(0, 2, n)
+    aid, exts = _edges(rng, n, 0, 31), _texts(rng, n, 14)            # type 21: aid type, name extension of 0-14 characters
     out = []
     for i in range(n):
         ti = int(t[i])
         f = {"mmsi": int(mmsi[i])}
-        if ti in (1, 2, 3, 18, 19):
+        if ti in (1, 2, 3, 18, 19, 21):
             f.update(lon=int(lon28[i]) / 600_000, lat=int(lat27[i]) / 600_000, speed=(speed[i] + 0.5) / 10,
                      course=(course[i] + 0.5) / 10, heading=int(heading[i]))
+        if ti == 21:
+            for k in ("speed", "course", "heading"): f.pop(k)
+            f.update(aid_type=int(aid[i]), name=names[i], name_ext=exts[i], to_bow=int(dims[0][i]), to_stern=int(dims[1][i]),
+                     to_port=int(dims[2][i]), to_starboard=int(dims[3][i]))
         if ti in (1, 2, 3): f.update(turn=_raw_turn(int(turn[i])), status=int(status[i]))
         if ti in (5, 19, 24):
             f.update(shipname=names[i], ship_type=int(ship_type[i]), to_bow=int(dims[0][i]), to_stern=int(dims[1][i]),

@@ -11,6 +11,7 @@ from pyais.util import compute_checksum
 from oceanguard.contracts import Reason
 from oceanguard.core import OceanguardError, sample_path
 from oceanguard.nmea import NmeaReader, read_nmea
+from oceanguard.nmea import _aid_text
 from oceanguard.nmea_bulk import COUNTED_TYPES, BulkNmeaReader, _ARMOUR, _decode, pyais_corpus, read_nmea_bulk
 from oceanguard.readers import read_any
 
@@ -140,13 +141,13 @@ def check_corpus(tmp_path, n: int, seed: int):
     assert len(out["quarantine"]) == 0 and r.counts["messages"] == n
     ref = pyais_fields(f)
     pos = out["positions"].set_index(out["positions"].raw_line.astype(int))
-    msgs = [(line, m) for line, m in ref.items() if m.msg_type in (1, 2, 3, 18, 19, 27)]
+    msgs = [(line, m) for line, m in ref.items() if m.msg_type in (1, 2, 3, 18, 19, 27, 21)]
     assert len(pos) == len(msgs)
     p = pos.loc[[line for line, _ in msgs]]
     t = np.array([m.msg_type for _, m in msgs])
     exp = {"mmsi": [m.mmsi for _, m in msgs], "lat": [m.lat for _, m in msgs], "lon": [m.lon for _, m in msgs],
-           "sog": [102.3 if m.msg_type == 27 and m.speed == 63 else m.speed for _, m in msgs],
-           "cog": [360.0 if m.msg_type == 27 and m.course == 511 else m.course for _, m in msgs],
+           "sog": [102.3 if m.msg_type == 27 and m.speed == 63 else nan(getattr(m, "speed", None)) for _, m in msgs],
+           "cog": [360.0 if m.msg_type == 27 and m.course == 511 else nan(getattr(m, "course", None)) for _, m in msgs],
            "heading": [nan(getattr(m, "heading", None)) if m.msg_type != 27 else np.nan for _, m in msgs],
            "rot": [float(m.turn) if m.msg_type <= 3 else np.nan for _, m in msgs],
            "nav_status": [int(m.status) if m.msg_type in (1, 2, 3, 27) else -1 for _, m in msgs]}
@@ -158,7 +159,7 @@ def check_corpus(tmp_path, n: int, seed: int):
     assert 511 in set(p.heading) and 102.3 in set(p.sog) and -128.0 in set(p.rot) and 360.0 in set(p.cog[t == 27])
     assert {999_999_999, 2**30 - 1} <= set(p.mmsi) and (p.mmsi > 999_999_999).sum() > 1
     st = out["statics"].set_index(out["statics"].raw_line.astype(int))
-    smsgs = [(line, m) for line, m in ref.items() if m.msg_type in (5, 19, 24)]
+    smsgs = [(line, m) for line, m in ref.items() if m.msg_type in (5, 19, 24, 21)]
     assert len(st) == len(smsgs)
     s = st.loc[[line for line, _ in smsgs]]
     g = lambda m, k: getattr(m, k, None)
@@ -170,8 +171,16 @@ def check_corpus(tmp_path, n: int, seed: int):
            "width": [zero_na(None if g(m, "to_port") is None else g(m, "to_port") + g(m, "to_starboard")) for _, m in smsgs]}
     for k, v in exp.items():
         np.testing.assert_array_equal(s[k].to_numpy("float64", na_value=np.nan), np.array(v, dtype="float64"), err_msg=k)
-    for k, attr in (("name", "shipname"), ("callsign", "callsign"), ("destination", "destination")):
+    name = lambda m: (g(m, "name") or "") + (g(m, "name_ext") or "") if m.msg_type == 21 else g(m, "shipname")
+    assert s["name"].astype(object).where(s["name"].notna(), None).tolist() == [txt(name(m)) for _, m in smsgs]
+    for k, attr in (("callsign", "callsign"), ("destination", "destination")):
         assert s[k].astype(object).where(s[k].notna(), None).tolist() == [txt(g(m, attr)) for _, m in smsgs], k
+    # aids to navigation (type 21): the aid type and its words, a position as a structure, names with an extension
+    aton = np.array([m.msg_type == 21 for _, m in smsgs])
+    np.testing.assert_array_equal(s.aid_type.to_numpy("float64", na_value=np.nan)[aton], [zero_na(g(m, "aid_type")) for _, m in smsgs if m.msg_type == 21])
+    assert s.ship_type_text[aton].astype(object).where(s.ship_type_text[aton].notna(), None).tolist() == [_aid_text(g(m, "aid_type")) for _, m in smsgs if m.msg_type == 21]
+    assert (p.object_type[t == 21] == "structure").all() and (p.object_type[t != 21] == "vessel").all()
+    assert sum(len(g(m, "name_ext") or "") > 0 for _, m in smsgs if m.msg_type == 21) > aton.sum() // 4
     assert s.name.str.contains("@", regex=False).any() and s.name.isna().any()
     # dimensions one by one, from the decoder's own columns
     single = [(line, m) for line, m in ref.items() if m.msg_type in (19, 24)]
