@@ -60,42 +60,55 @@ class StaticHistory:
     """`static_history` built up chunk by chunk (`add` statics reports, `add_history` earlier runs) and kept as integer codes,
     so that a file read in many chunks re-folds integers, not texts: `frame()` is the history. The same runs as
     `static_history(chunk, previous=history)` called chunk after chunk."""
-    def __init__(self, fields: list[str] | None = None):
+    def __init__(self, fields=None):
         self.fields = fields
         self.objects, self.names, self.values = _Texts(), _Texts(), _Texts()
         self.cols = {k: np.zeros(0, np.int64) for k in ("o", "f", "v", "first", "last", "n")}
-    def _long(self, statics: pd.DataFrame) -> list[pd.DataFrame]:
-        "One row per reported (object, field, value) of a statics frame."
+    def _reports(self, statics: pd.DataFrame) -> list[dict]:
+        "Codes of one row per reported (object, field, value) of a statics frame, field by field: each distinct value made text once."
         fields = self.fields
         want = None if fields is None else set(fields) | ({"length", "width"} if "dimensions" in fields else set())
-        texts = {f: _as_text(statics[f], f) for f in STATIC_FIELDS if f in statics.columns and (want is None or f in want)}
-        if "length" in texts and "width" in texts:
-            l, w = texts["length"], texts["width"]
-            texts["dimensions"] = (l.fillna("?") + "x" + w.fillna("?")).mask(l.isna() & w.isna())
-        if fields is not None: texts = {f: v for f, v in texts.items() if f in fields}
-        ts = pd.to_datetime(statics["timestamp"], utc=True).dt.as_unit("ns").array    # stays datetime64: no Timestamp per row
-        oid = statics["object_id"].astype("string").array
-        parts = []
-        for f, v in texts.items():
-            ok = v.notna().to_numpy()
+        have = [f for f in STATIC_FIELDS if f in statics.columns and (want is None or f in want)]
+        oc = self.objects.codes(statics["object_id"])
+        ns = pd.to_datetime(statics["timestamp"], utc=True).dt.as_unit("ns").to_numpy("datetime64[ns]").view("i8")
+        vals, raw = {}, {}
+        for f in have:
+            c, u = pd.factorize(statics[f])                          # the text of each distinct value, made once
+            raw[f] = (c, _as_text(pd.Series(u, dtype=statics[f].dtype), f))
+            g = self.values.codes(raw[f][1])
+            vals[f] = np.where(c >= 0, g[np.maximum(c, 0)] if len(g) else -1, -1)
+        if "length" in raw and "width" in raw:                       # "LxW", "?" for a missing side, missing when both are
+            (lc, lt), (wc, wt) = raw["length"], raw["width"]
+            pair = (lc + 1) * (len(wt) + 1) + (wc + 1)
+            pc, pu = pd.factorize(pair)
+            l = pd.Series(np.r_[[pd.NA], lt.to_numpy(dtype=object)], dtype="string").iloc[pu // (len(wt) + 1)].reset_index(drop=True)
+            w = pd.Series(np.r_[[pd.NA], wt.to_numpy(dtype=object)], dtype="string").iloc[pu % (len(wt) + 1)].reset_index(drop=True)
+            txt = (l.fillna("?") + "x" + w.fillna("?")).mask(l.isna() & w.isna())
+            g = self.values.codes(txt)
+            vals["dimensions"] = g[pc] if len(g) else np.full(len(pc), -1)
+        if fields is not None: vals = {f: v for f, v in vals.items() if f in fields}
+        out = []
+        for f, v in vals.items():
+            ok = v >= 0
             if ok.any():
-                parts.append(pd.DataFrame({"object_id": oid[ok], "field": f, "value": v.array[ok], "first_seen": ts[ok],
-                                           "last_seen": ts[ok], "n_reports": 1}))
-        return parts
-    def _fold(self, parts: list[pd.DataFrame]):
-        "Add rows (object_id, field, value, first_seen, last_seen, n_reports) before the kept runs, and fold all into runs."
-        if not parts: return
-        h = pd.concat(parts, ignore_index=True)
+                k = int(ok.sum())
+                fc = self.names.codes(pd.Series([f]))[0]
+                out.append({"o": oc[ok], "f": np.full(k, fc), "v": v[ok], "first": ns[ok], "last": ns[ok], "n": np.ones(k, np.int64)})
+        return out
+    def _history_codes(self, h: pd.DataFrame) -> dict:
+        "Codes of the runs of a static history frame."
         ns = lambda c: pd.to_datetime(h[c], utc=True).dt.as_unit("ns").to_numpy("datetime64[ns]").view("i8")
-        new = {"o": self.objects.codes(h["object_id"]), "f": self.names.codes(h["field"]), "v": self.values.codes(h["value"]),
-               "first": ns("first_seen"), "last": ns("last_seen"), "n": h["n_reports"].to_numpy("int64")}
-        c = {k: np.concatenate([new[k], self.cols[k]]) for k in new}   # the new rows first: ties sort before the kept runs
-        keep = np.flatnonzero(c["o"] >= 0)                           # no object, no history
-        frank = self.names.ranks()                                   # codes sorted as their texts; (object, field) in one key
+        return {"o": self.objects.codes(h["object_id"]), "f": self.names.codes(h["field"]), "v": self.values.codes(h["value"]),
+                "first": ns("first_seen"), "last": ns("last_seen"), "n": h["n_reports"].to_numpy("int64")}
+    def _fold(self, parts: list[dict]):
+        "Add rows (codes) before the kept runs and fold all into runs: a run of one (object, field, value) starts where any of the three differs from the row before; a missing value is a run of its own."
+        if not parts: return
+        c = {k: np.concatenate([p[k] for p in parts] + [self.cols[k]]) for k in self.cols}   # the new rows first
+        keep = np.flatnonzero(c["o"] >= 0)
+        frank = self.names.ranks()
         of = self.objects.ranks()[c["o"][keep]] * (len(frank) + 1) + frank[c["f"][keep]]
         o = keep[np.lexsort((c["last"][keep], c["first"][keep], of))]
         c = {k: v[o] for k, v in c.items()}
-        # a run of one (object, field, value) starts where any of the three differs from the row before; a missing value is a run of its own
         start = c["v"] < 0
         if len(o): start[0] = True
         for k in ("o", "f", "v"): start[1:] |= c[k][1:] != c[k][:-1]
@@ -105,13 +118,13 @@ class StaticHistory:
                      "last": red(np.maximum, c["last"]), "n": red(np.add, c["n"])}
     def add(self, statics: pd.DataFrame | None) -> "StaticHistory":
         "Fold in a frame of statics reports (STATICS contract)."
-        if statics is not None and len(statics): self._fold(self._long(statics))
+        if statics is not None and len(statics): self._fold(self._reports(statics))
         return self
     def add_history(self, history: pd.DataFrame | None) -> "StaticHistory":
         "Fold in runs of an earlier static history."
         if history is not None and len(history):
             h = history[HISTORY_COLUMNS] if self.fields is None else history.loc[history["field"].isin(self.fields), HISTORY_COLUMNS]
-            self._fold([h])
+            if len(h): self._fold([self._history_codes(h)])
         return self
     def frame(self) -> pd.DataFrame:
         "The history: one row per run, sorted by object, field and time."
@@ -124,9 +137,10 @@ class StaticHistory:
 def static_history(statics: pd.DataFrame | None, previous: pd.DataFrame | None = None, fields: list[str] | None = None) -> pd.DataFrame:
     "Change log of static values: one row per run of one value of one field of one object (only `fields`, if given)."
     b = StaticHistory(fields)
-    parts = b._long(statics) if statics is not None and len(statics) else []
+    parts = b._reports(statics) if statics is not None and len(statics) else []
     if previous is not None and len(previous):
-        parts.append(previous[HISTORY_COLUMNS] if fields is None else previous.loc[previous["field"].isin(fields), HISTORY_COLUMNS])
+        h = previous[HISTORY_COLUMNS] if fields is None else previous.loc[previous["field"].isin(fields), HISTORY_COLUMNS]
+        if len(h): parts.append(b._history_codes(h))
     b._fold(parts)
     return b.frame()
 
