@@ -32,18 +32,19 @@ from .readers import FORMATS, parse_columns
 from .catalogue import (build_catalogue, catalogue_summary, empty_history, link_detections, static_history, StaticHistory, HISTORY_COLUMNS, OBJECT_COLUMNS)
 
 # %% auto #0
-__all__ = ['DEFAULT_CHUNKSIZE', 'DEFAULT_ROW_GROUP', 'POSITIONS_DIR', 'STATICS_DIR', 'QUARANTINE_DIR', 'DERIVED_DIR', 'LOCK_FILE',
-           'OLD_MANIFEST', 'INGEST_APP', 'FAULT_ENV', 'POSITION_SCHEMA', 'STATICS_SCHEMA', 'QUARANTINE_SCHEMA',
-           'TABLES', 'ANOMALIES_DIR', 'ANOMALY_SCHEMA', 'FEED_APP', 'storage_order', 'FileReport', 'IngestReport',
-           'fault_point', 'writer_lock', 'ingest', 'read_manifest', 'load_quarantine', 'load_statics', 'load_objects',
-           'position_filter', 'positions_dataset', 'data_files', 'load_positions', 'scan_plan', 'is_store',
-           'save_anomalies', 'anomaly_filter', 'load_anomalies', 'check_store', 'repair_store', 'compact',
+__all__ = ['DEFAULT_CHUNKSIZE', 'DEFAULT_ROW_GROUP', 'PARALLEL_WRITE_ROWS', 'POSITIONS_DIR', 'STATICS_DIR', 'QUARANTINE_DIR',
+           'DERIVED_DIR', 'LOCK_FILE', 'OLD_MANIFEST', 'INGEST_APP', 'FAULT_ENV', 'POSITION_SCHEMA', 'STATICS_SCHEMA',
+           'QUARANTINE_SCHEMA', 'TABLES', 'ANOMALIES_DIR', 'ANOMALY_SCHEMA', 'FEED_APP', 'storage_order', 'FileReport',
+           'IngestReport', 'fault_point', 'writer_lock', 'ingest', 'read_manifest', 'load_quarantine', 'load_statics',
+           'load_objects', 'position_filter', 'positions_dataset', 'data_files', 'load_positions', 'scan_plan',
+           'is_store', 'save_anomalies', 'anomaly_filter', 'load_anomalies', 'check_store', 'repair_store', 'compact',
            'migrate_store', 'commit_batch', 'read_feed_log', 'ingest_main', 'store_main', 'write_samples',
            'samples_main']
 
 # %% ../nbs/06_store.ipynb #898cc642
 DEFAULT_CHUNKSIZE = 200_000
 DEFAULT_ROW_GROUP = 65_536
+PARALLEL_WRITE_ROWS = 500_000                                  # from this many rows, sorting and writing use both cores
 POSITIONS_DIR, STATICS_DIR, QUARANTINE_DIR, DERIVED_DIR, LOCK_FILE = "positions", "statics", "quarantine", "_derived", ".oceanguard.lock"
 OLD_MANIFEST = "manifest.json"
 INGEST_APP = "oceanguard.ingest"
@@ -259,20 +260,27 @@ def _write_files(store: Path, name: str, t: pa.Table, tag: str, row_group_size: 
         bounds = np.r_[0, cut, len(d)]
         if len(set(d[bounds[:-1]])) != len(bounds) - 1: raise ValueError("positions must be sorted so that each date is contiguous")
         groups = [({"date": str(d[a])}, t.slice(a, b - a).drop_columns(["date"])) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
-    adds = []
+    rg = row_group_size or DEFAULT_ROW_GROUP
+    jobs = []                                                      # (partition, rows, file): a large date in two files, written side by side
     for pv, g in groups:
-        rel = "".join(f"{k}={v}/" for k, v in pv.items()) + f"part-{tag}-{uuid.uuid4().hex[:12]}.parquet"
+        cut = (g.num_rows // 2) // rg * rg if g.num_rows >= PARALLEL_WRITE_ROWS else 0
+        for a, b in ((0, cut), (cut, g.num_rows)) if cut else ((0, g.num_rows),):
+            jobs.append((pv, g.slice(a, b - a), "".join(f"{k}={v}/" for k, v in pv.items()) + f"part-{tag}-{uuid.uuid4().hex[:12]}.parquet"))
+    def write(job) -> AddAction:
+        pv, g, rel = job
         path = store / name / rel
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(g, path, row_group_size=row_group_size or DEFAULT_ROW_GROUP, compression="zstd", write_page_checksum=True,
-                           use_dictionary=_DICTIONARY.get(name, True), store_schema=False)
-            adds.append(AddAction(rel, path.stat().st_size, pv, int(time.time() * 1000), True, _stats(g)))
-            if name == POSITIONS_DIR: _file_summary(store, rel, g)
-        except BaseException:                                      # a disk that fills up mid-file leaves nothing behind
-            _discard(store, name, adds + [AddAction(rel, 0, pv, 0, True, "")])
-            raise
-    return adds
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(g, path, row_group_size=rg, compression="zstd", write_page_checksum=True,
+                       use_dictionary=_DICTIONARY.get(name, True), store_schema=False)
+        if name == POSITIONS_DIR: _file_summary(store, rel, g)
+        return AddAction(rel, path.stat().st_size, pv, int(time.time() * 1000), True, _stats(g))
+    try:
+        if len(jobs) == 1: return [write(jobs[0])]
+        from concurrent.futures import ThreadPoolExecutor          # Parquet encoding releases the GIL: two files on two cores
+        with ThreadPoolExecutor(2) as ex: return list(ex.map(write, jobs))
+    except BaseException:                                          # a disk that fills up mid-file leaves nothing behind
+        _discard(store, name, [AddAction(rel, 0, pv, 0, True, "") for pv, _, rel in jobs])
+        raise
 
 def _discard(store: Path, name: str, adds: list):
     "Delete the data files (and their summaries) of an attempt that was not committed."
@@ -356,7 +364,11 @@ def _for_storage(t: pa.Table) -> pa.Table:
     o = rank[obj.indices.to_numpy()] if len(obj) else np.zeros(0, np.int64)
     keys = pa.table({"cell": (us // 3_600_000_000).astype(np.uint64) << np.uint64(32) | z, "o": o, "t": us})   # as `storage_order`
     order = pc.sort_indices(keys, sort_keys=[("cell", "ascending"), ("o", "ascending"), ("t", "ascending")])
-    return t.take(order)
+    if t.num_rows < PARALLEL_WRITE_ROWS: return t.take(order)
+    from concurrent.futures import ThreadPoolExecutor              # Arrow's take releases the GIL: half the columns each
+    names = t.column_names
+    with ThreadPoolExecutor(2) as ex: halves = list(ex.map(lambda cols: t.select(cols).take(order), (names[::2], names[1::2])))
+    return pa.table({c: halves[i % 2][c] for i, c in enumerate(names)})
 
 def _read_ds(dset: ds.Dataset, store, columns=None, filter=None) -> pa.Table:
     "Rows of a table's dataset, page checksums verified; a damaged or missing file is a one-line error naming `store repair`."

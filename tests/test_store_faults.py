@@ -240,3 +240,27 @@ def test_old_layout_is_refused_then_migrated(tmp_path):
     assert r.returncode == 0 and "734 positions" in r.stdout, r.stderr
     pd.testing.assert_frame_equal(load_positions(tmp_path / "new"), load_positions(ref))
     assert ingest([FERRY], tmp_path / "new", progress=False).files[0].skipped
+
+
+def test_disk_full_while_two_files_are_written_side_by_side(realday, tmp_path, monkeypatch):
+    "A large date is written as two files on two threads: if one fails (here: no space left), neither stays, and the rerun completes."
+    import errno
+    import pyarrow.parquet as pq
+    import oceanguard.store as store_mod
+    ref = tmp_path / "ref"
+    ingest([realday / "day.csv"], ref, progress=False)
+    monkeypatch.setattr(store_mod, "PARALLEL_WRITE_ROWS", 20_000)      # the 200k rows of one date: two position files
+    write, calls = pq.write_table, []
+    def fail_second(table, where, **kw):
+        calls.append(str(where))
+        if "positions" in str(where) and sum("positions" in c for c in calls) == 2: raise OSError(errno.ENOSPC, "No space left on device")
+        return write(table, where, **kw)
+    monkeypatch.setattr(store_mod.pq, "write_table", fail_second)
+    s = tmp_path / "store"
+    with pytest.raises(Exception, match="no space left|No space left"): ingest([realday / "day.csv"], s, progress=False)
+    assert sum("positions" in c for c in calls) == 2                 # both files were started
+    assert not list((s / "positions").rglob("*.parquet")) and read_manifest(s) == []
+    monkeypatch.setattr(store_mod.pq, "write_table", write)
+    ingest([realday / "day.csv"], s, progress=False)
+    assert len(list((s / "positions").rglob("*.parquet"))) == 2     # the rerun writes the date as two files
+    same(snapshot(s), snapshot(ref))
