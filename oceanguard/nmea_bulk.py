@@ -163,7 +163,6 @@ PAD = bytes(64)
 
 _WS = np.zeros(256, bool); _WS[[9, 11, 12, 32]] = True          # what bytes.strip() removes (CR and LF end lines)
 _DIGIT = np.zeros(256, bool); _DIGIT[48:58] = True
-_MARK_BYTES = bytes(1 if c in b"*,\\:" else 0 for c in range(256))   # where fields end (and tag-block keys)
 _HEX = np.full(256, -1, np.int16)
 for _c in b"0123456789ABCDEFabcdef": _HEX[_c] = int(chr(_c), 16)
 
@@ -209,8 +208,8 @@ def _frame(buf: np.ndarray, s: np.ndarray, e: np.ndarray) -> dict:
     comment = full & (c0 == 35) & ~_WS[c0]
     kind[comment] = LINE_COMMENT
     high = np.zeros(n, bool)
-    hp = np.flatnonzero(scan >= 128)
-    if len(hp): high[np.searchsorted(s, hp, "right") - 1] = True
+    if len(scan) and scan.max() >= 128:                              # an ASCII log (the usual) skips the search
+        high[np.searchsorted(s, np.flatnonzero(scan >= 128), "right") - 1] = True
     plain = full & ~comment & ~_WS[c0] & ~_WS[cl] & ~high            # the rest (padding, non-ASCII, ...) goes to `_parse_line`
     dollar = plain & (c0 == 36)
     pghp = dollar & (e - s >= 5) & (at(s + 1) == 80) & (at(s + 2) == 71) & (at(s + 3) == 72) & (at(s + 4) == 80)
@@ -221,10 +220,8 @@ def _frame(buf: np.ndarray, s: np.ndarray, e: np.ndarray) -> dict:
     if not len(ci): return f
     S, E = s[ci], e[ci]
     tagged = c0[ci] == 92
-    sp = np.flatnonzero(np.frombuffer(scan.tobytes().translate(_MARK_BYTES), np.uint8))   # every '*', ',', '\\' and ':' in one pass
-    mk = scan[sp]
-    st, cm, bs = sp[mk == 42], sp[mk == 44], sp[mk == 92]
-    colon = sp[mk == 58]
+    st, cm, bs = (np.flatnonzero(scan == c) for c in (42, 44, 92))   # every '*', ',' and '\\' (one search each: 2.4x faster than
+                                                                     # marking all in one pass and sorting them out)
     first = lambda pos, x: pos[np.minimum(np.searchsorted(pos, x), max(len(pos) - 1, 0))] if len(pos) else np.full(len(x), size)
     count = lambda pos, a, b: np.searchsorted(pos, b) - np.searchsorted(pos, a)
     # tag block: \fields*hh\ with exactly one '*', two hex digits, no group (g:), at most one time (c:)
@@ -236,7 +233,7 @@ def _frame(buf: np.ndarray, s: np.ndarray, e: np.ndarray) -> dict:
     tag_valid = tag_ok.copy()
     tag_valid[ti] = _xor(buf, S[ti] + 1, tend[ti]) == _HEX[at(te[ti] - 2)].astype(np.int64) * 16 + _HEX[at(te[ti] - 1)]
     if tagged.any():
-        fld = colon - 1                                                  # 'x:' with x at a field start
+        fld = np.flatnonzero(scan == 58) - 1                             # 'x:' with x at a field start
         fld = fld[(fld >= 1)]
         fld = fld[(at(fld - 1) == 44) | (at(fld - 1) == 92)]
         cpos, gpos = fld[at(fld) == 99], fld[at(fld) == 103]
