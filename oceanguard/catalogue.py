@@ -38,18 +38,21 @@ def empty_history() -> pd.DataFrame:
     dt = ["string", "string", "string", "datetime64[ns, UTC]", "datetime64[ns, UTC]", "int64"]
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(HISTORY_COLUMNS, dt)})
 
+def _through(lookup: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    "`lookup[codes]`, -1 (missing) staying -1."
+    return np.where(codes >= 0, lookup[np.maximum(codes, 0)], -1) if len(lookup) else np.full(len(codes), -1)
+
 class _Texts:
     "A growing dictionary of texts: the code of each text (in order of first sight) and, on demand, the codes' sort ranks."
     def __init__(self): self.index = pd.Index([], dtype="string")
     def codes(self, s: pd.Series) -> np.ndarray:
         c, u = pd.factorize(s.astype("string"))                   # each distinct text of `s` looked up once
-        if not len(u): return c
         g = self.index.get_indexer(u)
         if (g < 0).any():
             add = pd.Index(u[g < 0], dtype="string")
             g[g < 0] = np.arange(len(self.index), len(self.index) + len(add))
             self.index = self.index.append(add)
-        return np.where(c >= 0, g[np.maximum(c, 0)] if len(g) else c, -1)
+        return _through(g, c)
     def ranks(self) -> np.ndarray:
         r = np.empty(len(self.index), np.int64); r[np.argsort(self.index.to_numpy(dtype=object), kind="stable")] = np.arange(len(r))
         return r
@@ -75,8 +78,7 @@ class StaticHistory:
         for f in have:
             c, u = pd.factorize(statics[f])                          # the text of each distinct value, made once
             raw[f] = (c, _as_text(pd.Series(u, dtype=statics[f].dtype), f))
-            g = self.values.codes(raw[f][1])
-            vals[f] = np.where(c >= 0, g[np.maximum(c, 0)] if len(g) else -1, -1)
+            vals[f] = _through(self.values.codes(raw[f][1]), c)
         if "length" in raw and "width" in raw:                       # "LxW", "?" for a missing side, missing when both are
             (lc, lt), (wc, wt) = raw["length"], raw["width"]
             pair = (lc + 1) * (len(wt) + 1) + (wc + 1)
@@ -84,8 +86,7 @@ class StaticHistory:
             l = pd.Series(np.r_[[pd.NA], lt.to_numpy(dtype=object)], dtype="string").iloc[pu // (len(wt) + 1)].reset_index(drop=True)
             w = pd.Series(np.r_[[pd.NA], wt.to_numpy(dtype=object)], dtype="string").iloc[pu % (len(wt) + 1)].reset_index(drop=True)
             txt = (l.fillna("?") + "x" + w.fillna("?")).mask(l.isna() & w.isna())
-            g = self.values.codes(txt)
-            vals["dimensions"] = g[pc] if len(g) else np.full(len(pc), -1)
+            vals["dimensions"] = _through(self.values.codes(txt), pc)
         if fields is not None: vals = {f: v for f, v in vals.items() if f in fields}
         out = []
         for f, v in vals.items():
@@ -95,11 +96,14 @@ class StaticHistory:
                 fc = self.names.codes(pd.Series([f]))[0]
                 out.append({"o": oc[ok], "f": np.full(k, fc), "v": v[ok], "first": ns[ok], "last": ns[ok], "n": np.ones(k, np.int64)})
         return out
-    def _history_codes(self, h: pd.DataFrame) -> dict:
-        "Codes of the runs of a static history frame."
+    def _runs(self, history: pd.DataFrame | None) -> list[dict]:
+        "Codes of the runs of a static history frame (of `fields` only, if given): a list of none or one."
+        if history is None or not len(history): return []
+        h = history[HISTORY_COLUMNS] if self.fields is None else history.loc[history["field"].isin(self.fields), HISTORY_COLUMNS]
+        if not len(h): return []
         ns = lambda c: pd.to_datetime(h[c], utc=True).dt.as_unit("ns").to_numpy("datetime64[ns]").view("i8")
-        return {"o": self.objects.codes(h["object_id"]), "f": self.names.codes(h["field"]), "v": self.values.codes(h["value"]),
-                "first": ns("first_seen"), "last": ns("last_seen"), "n": h["n_reports"].to_numpy("int64")}
+        return [{"o": self.objects.codes(h["object_id"]), "f": self.names.codes(h["field"]), "v": self.values.codes(h["value"]),
+                 "first": ns("first_seen"), "last": ns("last_seen"), "n": h["n_reports"].to_numpy("int64")}]
     def _fold(self, parts: list[dict]):
         "Add rows (codes) before the kept runs and fold all into runs: a run of one (object, field, value) starts where any of the three differs from the row before; a missing value is a run of its own."
         if not parts: return
@@ -122,9 +126,7 @@ class StaticHistory:
         return self
     def add_history(self, history: pd.DataFrame | None) -> "StaticHistory":
         "Fold in runs of an earlier static history."
-        if history is not None and len(history):
-            h = history[HISTORY_COLUMNS] if self.fields is None else history.loc[history["field"].isin(self.fields), HISTORY_COLUMNS]
-            if len(h): self._fold([self._history_codes(h)])
+        self._fold(self._runs(history))
         return self
     def frame(self) -> pd.DataFrame:
         "The history: one row per run, sorted by object, field and time."
@@ -137,11 +139,7 @@ class StaticHistory:
 def static_history(statics: pd.DataFrame | None, previous: pd.DataFrame | None = None, fields: list[str] | None = None) -> pd.DataFrame:
     "Change log of static values: one row per run of one value of one field of one object (only `fields`, if given)."
     b = StaticHistory(fields)
-    parts = b._reports(statics) if statics is not None and len(statics) else []
-    if previous is not None and len(previous):
-        h = previous[HISTORY_COLUMNS] if fields is None else previous.loc[previous["field"].isin(fields), HISTORY_COLUMNS]
-        if len(h): parts.append(b._history_codes(h))
-    b._fold(parts)
+    b._fold((b._reports(statics) if statics is not None and len(statics) else []) + b._runs(previous))   # reports before runs, as before
     return b.frame()
 
 # %% ../nbs/05_catalogue.ipynb #1d8651ec

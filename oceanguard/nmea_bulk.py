@@ -352,16 +352,16 @@ def _decode_positions(d: _Decoded, g: _Bits, ix, t, line, ms, plan: dict, msg_ty
                 "object_type": np.full(k.sum(), "structure" if msg_type == "4" else "vessel", dtype=object), "raw_line": line[ix][k].astype(np.float64)})
     return ~no_mmsi
 
-def _static_rows(d: _Decoded, ix, line, ms, mmsi, ais_class: str, msg_type, **fields):
+def _static_rows(d: _Decoded, ix, line, ms, mmsi, ais_class: str | None, msg_type, object_type: str = "vessel", **fields):
     "Static rows for messages `ix` (`fields`: arrays, or None for a field the message type lacks)."
     n = len(ix)
     none_f, none_o = np.full(n, np.nan), np.full(n, None, dtype=object)
-    cols = {"mmsi": mmsi.astype(np.float64), "ms": ms[ix], "object_type": np.full(n, "vessel", dtype=object),
-            "ship_type_text": none_o, "aid_type": none_f, "ais_class": np.full(n, ais_class, dtype=object),
+    cols = {"mmsi": mmsi.astype(np.float64), "ms": ms[ix], "object_type": np.full(n, object_type, dtype=object),
+            "ais_class": np.full(n, ais_class, dtype=object),
             "msg_type": np.asarray(msg_type, dtype=np.float64) * np.ones(n), "raw_line": line[ix].astype(np.float64)}
-    for k in ("imo", "ship_type", "to_bow", "to_stern", "to_port", "to_starboard", "draught"):
+    for k in ("imo", "ship_type", "aid_type", "to_bow", "to_stern", "to_port", "to_starboard", "draught"):
         cols[k] = none_f if fields.get(k) is None else fields[k]
-    for k in ("name", "callsign", "destination"):
+    for k in ("name", "callsign", "destination", "ship_type_text"):
         cols[k] = none_o if fields.get(k) is None else fields[k]
     d.s.append(cols)
 
@@ -430,15 +430,14 @@ def _decode_21(d: _Decoded, g: _Bits, ix, keep, line, ms):
     aid, p_aid = g.get(*_ATON["aid_type"])
     name, _ = g.text(*_ATON["name"][:2])
     ext, _ = g.text(*_ATON["name_ext"][:2])
-    both = np.array([(a or "") + (b or "") for a, b in zip(name[keep], ext[keep])], dtype=object)
+    name, ext = name[keep], ext[keep]
+    both = np.where(name == None, "", name) + np.where(ext == None, "", ext)   # object arrays: joined in NumPy's loop
     both[both == ""] = None
     code = _opt(aid, p_aid)[keep]
     text = _AID_TEXT[aid[keep]]
     text[np.isnan(code)] = None
     dims = {k: _opt(*g.get(*_ATON[k]))[keep] for k in ("to_bow", "to_stern", "to_port", "to_starboard")}
-    _static_rows(d, ix, line, ms, mmsi[keep], None, 21, name=both, **dims)
-    d.s[-1]["object_type"] = np.full(len(ix), "structure", dtype=object)
-    d.s[-1]["ship_type_text"], d.s[-1]["aid_type"] = text, code
+    _static_rows(d, ix, line, ms, mmsi[keep], None, 21, object_type="structure", name=both, ship_type_text=text, aid_type=code, **dims)
 
 def _decode_24(d: _Decoded, g: _Bits, ix, line, ms):
     "Type 24: part A (name) or part B (type, call sign, dimensions; an auxiliary craft's mothership MMSI instead of dimensions)."
