@@ -43,21 +43,46 @@ def _through(lookup: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return np.where(codes >= 0, lookup[np.maximum(codes, 0)], -1) if len(lookup) else np.full(len(codes), -1)
 
 class _Texts:
-    "A growing dictionary of texts: the code of each text (in order of first sight) and, on demand, the codes' sort ranks."
-    def __init__(self): self.index = pd.Index([], dtype="string")
+    """A growing dictionary of texts: the code of each text (in order of first sight) and, on demand, the codes' sort ranks.
+    A Python dict: a chunk's new texts are added without rebuilding a hash table of all the texts seen before."""
+    def __init__(self): self.code, self.text, self._ranks = {}, [], None
     def codes(self, s: pd.Series) -> np.ndarray:
         c, u = pd.factorize(s.astype("string"))                   # each distinct text of `s` looked up once
-        g = self.index.get_indexer(u)
-        if (g < 0).any():
-            add = pd.Index(u[g < 0], dtype="string")
-            g[g < 0] = np.arange(len(self.index), len(self.index) + len(add))
-            self.index = self.index.append(add)
+        u = u.to_numpy(dtype=object)
+        get = self.code.get
+        g = np.fromiter((get(x, -1) for x in u), np.int64, len(u))
+        new = np.flatnonzero(g < 0)
+        if len(new):
+            g[new] = np.arange(len(self.text), len(self.text) + len(new))
+            add = u[new].tolist()
+            self.code.update(zip(add, g[new].tolist())); self.text.extend(add); self._ranks = None
         return _through(g, c)
+    def code_of(self, text: str) -> int:
+        "The code of one text (added if new)."
+        if text not in self.code: self.code[text] = len(self.text); self.text.append(text); self._ranks = None
+        return self.code[text]
     def ranks(self) -> np.ndarray:
-        r = np.empty(len(self.index), np.int64); r[np.argsort(self.index.to_numpy(dtype=object), kind="stable")] = np.arange(len(r))
-        return r
+        if self._ranks is None:
+            r = np.empty(len(self.text), np.int64); r[np.argsort(np.array(self.text, dtype=object), kind="stable")] = np.arange(len(r))
+            self._ranks = r
+        return self._ranks
     def texts(self, codes: np.ndarray) -> pd.Series:
-        return pd.Series(self.index.array.take(codes, allow_fill=True), dtype="string")
+        return pd.Series(pd.array(self.text, dtype="string").take(codes, allow_fill=True), dtype="string")
+
+def _sorted_runs(of: np.ndarray, first: np.ndarray, last: np.ndarray, n_new: int) -> np.ndarray:
+    """`np.lexsort((last, first, of))`: the order by (of, first, last), ties in row order, when the rows after the first
+    `n_new` are sorted already (the kept runs). When the new rows are of one instant each (first = last: reports), one
+    stable sort of `of` and `first` packed into an int64 gives that order (a new row's `last` is never above a kept run's
+    of the same `of` and `first`, and the kept runs are in order: Timsort takes them as one run); other rows, or times too
+    far apart to pack, take the full sort."""
+    if not n_new or not len(first) or (first[:n_new] != last[:n_new]).any(): return np.lexsort((last, first, of))
+    d = first - first.min()
+    obits = int(of.max()).bit_length()
+    if int(d.max()).bit_length() + obits > 62:
+        d //= next(q for q in (1_000_000_000, 1_000_000, 1_000, 1) if not (d % q).any())   # a log's resolution: s, ms, us or ns
+    bits = int(d.max()).bit_length()
+    if bits + obits > 62: return np.lexsort((last, first, of))
+    return np.argsort(of << bits | d, kind="stable")
 
 class StaticHistory:
     """`static_history` built up chunk by chunk (`add` statics reports, `add_history` earlier runs) and kept as integer codes,
@@ -93,7 +118,7 @@ class StaticHistory:
             ok = v >= 0
             if ok.any():
                 k = int(ok.sum())
-                fc = self.names.codes(pd.Series([f]))[0]
+                fc = self.names.code_of(f)
                 out.append({"o": oc[ok], "f": np.full(k, fc), "v": v[ok], "first": ns[ok], "last": ns[ok], "n": np.ones(k, np.int64)})
         return out
     def _runs(self, history: pd.DataFrame | None) -> list[dict]:
@@ -107,14 +132,15 @@ class StaticHistory:
     def _fold(self, parts: list[dict]):
         "Add rows (codes) before the kept runs and fold all into runs: a run of one (object, field, value) starts where any of the three differs from the row before; a missing value is a run of its own."
         if not parts: return
-        c = {k: np.concatenate([p[k] for p in parts] + [self.cols[k]]) for k in self.cols}   # the new rows first
-        keep = np.flatnonzero(c["o"] >= 0)
-        frank = self.names.ranks()
-        of = self.objects.ranks()[c["o"][keep]] * (len(frank) + 1) + frank[c["f"][keep]]
-        o = keep[np.lexsort((c["last"][keep], c["first"][keep], of))]
+        new = {k: np.concatenate([p[k] for p in parts]) for k in self.cols}
+        r = np.flatnonzero(new["o"] >= 0)
+        frank, orank = self.names.ranks(), self.objects.ranks()
+        of = lambda c: orank[c["o"]] * (len(frank) + 1) + frank[c["f"]]   # ranks keep the order of earlier codes: the kept runs stay sorted
+        c = {k: np.concatenate((new[k][r], self.cols[k])) for k in self.cols}  # the new rows first
+        o = _sorted_runs(of(c), c["first"], c["last"], len(r))
         c = {k: v[o] for k, v in c.items()}
         start = c["v"] < 0
-        if len(o): start[0] = True
+        if len(start): start[0] = True
         for k in ("o", "f", "v"): start[1:] |= c[k][1:] != c[k][:-1]
         s = np.flatnonzero(start)
         red = lambda f, a: f.reduceat(a, s) if len(s) else a[:0]

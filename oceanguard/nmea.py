@@ -193,7 +193,8 @@ def nmea_frames(p: dict, s: dict, q: dict, source: str, raw_file: str) -> ReadRe
     qua = pd.DataFrame({"source": const(source, n), "raw_file": const(raw_file, n),
                         "raw_line": pd.array(q["raw_line"], dtype="Int64"),
                         **{k: _strings(q[k]) for k in ("reason", "detail", "raw")}})
-    srt = lambda d, schema: conform(d.sort_values("raw_line", kind="stable", ignore_index=True), schema, keep_extra=True)
+    in_order = lambda d: d if d["raw_line"].is_monotonic_increasing else d.sort_values("raw_line", kind="stable", ignore_index=True)
+    srt = lambda d, schema: conform(in_order(d), schema, keep_extra=True)
     return ReadResult(srt(pos, POSITIONS), srt(sta, STATICS), srt(qua, QUARANTINE), len(pos) + len(qua))
 
 class _Collector:

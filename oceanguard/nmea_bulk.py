@@ -19,7 +19,7 @@ from .contracts import Reason
 from .core import OceanguardError
 from .nmea import (_POS, _QUA, _STA, LINE_BLANK, LINE_COMMENT, LINE_OTHER, LINE_PGHP, LINE_QUARANTINE,
                              LINE_SENTENCE, NmeaReader, _aid_text, _concat, _parse_line, nmea_frames)
-from .readers import ReadResult, archive_members
+from .readers import ReadResult, _read_ahead, archive_members
 
 # %% auto #0
 __all__ = ['BULK_TYPES', 'COUNTED_TYPES', 'BLOCK_BYTES', 'PAD', 'BulkNmeaReader', 'iter_nmea_bulk', 'read_nmea_bulk',
@@ -130,18 +130,31 @@ COUNTED_TYPES = frozenset({0, *range(6, 18), 20, 22, 23, 25, 26, 28})
 BLOCK_BYTES = 64 << 20
 "Bytes read at a time: memory stays bounded whatever the file size."
 
-def _blocks(fh, size: int = BLOCK_BYTES) -> Iterator[bytes]:
-    "Blocks of about `size` bytes from a binary stream, each ending at a line end (LF, or a CR not last in the block: its LF may follow)."
+def _read_into(fh, view: memoryview) -> int:
+    "Fill `view` from a binary stream as far as it goes; the number of bytes read (0 at its end)."
+    if hasattr(fh, "readinto"): return fh.readinto(view) or 0
+    data = fh.read(len(view))                            # a decompressing stream (`readers._Stream`)
+    view[:len(data)] = data
+    return len(data)
+
+def _blocks(fh, size: int = BLOCK_BYTES, pad: int = 64) -> Iterator[tuple[bytearray, int]]:
+    """Blocks of about `size` bytes from a binary stream, each ending at a line end (LF, or a CR not last in the block: its LF
+    may follow), as `(buffer, n)`: `n` bytes of lines, then at least `pad` zero bytes. A file is read straight into the
+    buffers: only the line a block's end cuts is copied (to the next buffer)."""
     rest = b""
     while True:
-        data = fh.read(size)
-        if not data: break
-        data = rest + data if rest else data
-        cut = max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1))
-        if cut < 0: rest = data; continue              # one line longer than a block: keep reading
-        rest = data[cut + 1:]
-        yield data[:cut + 1]
-    if rest: yield rest
+        buf = bytearray(len(rest) + size + pad)
+        buf[:len(rest)] = rest
+        with memoryview(buf) as mv, mv[len(rest):len(rest) + size] as view: got = _read_into(fh, view)
+        if not got: break
+        n = len(rest) + got
+        cut = max(buf.rfind(b"\n", 0, n), buf.rfind(b"\r", 0, n - 1))
+        if cut < 0: rest = bytes(buf[:n]); continue      # one line longer than a block: keep reading
+        rest = bytes(buf[cut + 1:n])
+        buf[cut + 1:n] = bytes(n - cut - 1)               # the cut line's bytes: zeros here
+        del buf[cut + 1 + pad:]                           # no more than the padding after the lines (a short last block)
+        yield buf, cut + 1
+    if rest: yield bytearray(rest) + bytearray(pad), len(rest)
 
 def _split_lines(b: np.ndarray, cr: bool = True) -> tuple[np.ndarray, np.ndarray]:
     "Start and end (exclusive, line end not included) of every line of a block; LF, CRLF and CR alone all end a line (`cr=False`: the block has no CR)."
@@ -168,6 +181,19 @@ for _c in b"0123456789ABCDEFabcdef": _HEX[_c] = int(chr(_c), 16)
 
 _POW10 = 10 ** np.arange(19, dtype=np.int64)
 
+_D0, _HI, _D6 = _U(0x3030303030303030), _U(0xF0F0F0F0F0F0F0F0), _U(0x0606060606060606)
+
+def _eight(buf: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The eight bytes `buf[a:a + 8]` of each row as a decimal number, and whether all eight are digits: one unaligned
+    64-bit load per row and three SWAR steps (pairs, fours, eights; the first byte is the lowest of a little-endian load)."""
+    x = _windows(buf)[a]
+    ok = ((x & _HI) == _D0) & (((x + _D6) & _HI) == _D0)   # every byte 0x30-0x39 (no carry: the first test bounds each byte)
+    t = x - _D0
+    t = (t * _U(10) + (t >> _U(8))) & _U(0x00FF00FF00FF00FF)
+    t = (t * _U(100) + (t >> _U(16))) & _U(0x0000FFFF0000FFFF)
+    t = (t * _U(10000) + (t >> _U(32))) & _U(0xFFFFFFFF)
+    return t.astype(np.int64), ok
+
 def _digits(buf: np.ndarray, a: np.ndarray, b: np.ndarray, most: int = 15) -> tuple[np.ndarray, np.ndarray]:
     "The integer written in `buf[a:b]` of each row, and whether it is 1 to `most` plain digits (`buf` padded by `most` bytes)."
     n = b - a
@@ -175,9 +201,13 @@ def _digits(buf: np.ndarray, a: np.ndarray, b: np.ndarray, most: int = 15) -> tu
     v = np.zeros(len(a), np.int64)
     for w in np.unique(n[ok]):                          # a log writes its times with one or two widths
         r = np.flatnonzero(n == w)
-        d = buf[a[r, None] + np.arange(w)] - np.uint8(48)  # a byte below '0' wraps round to > 9
+        head = 8 if w >= 8 else 0                       # the first eight digits in one 64-bit word (epochs have 10 or 13)
+        d = buf[a[r, None] + np.arange(head, w)] - np.uint8(48)   # a byte below '0' wraps round to > 9
         ok[r] = (d <= 9).all(axis=1)
-        v[r] = d.astype(np.int64) @ _POW10[w - 1::-1]
+        v[r] = d.astype(np.int64) @ _POW10[w - head - 1::-1] if w > head else 0
+        if head:
+            h, h_ok = _eight(buf, a[r])
+            v[r] += h * _POW10[w - 8]; ok[r] &= h_ok
     return v, ok
 
 def _epoch(v: np.ndarray, ok: np.ndarray) -> np.ndarray:
@@ -222,24 +252,36 @@ def _frame(buf: np.ndarray, s: np.ndarray, e: np.ndarray) -> dict:
     tagged = c0[ci] == 92
     st, cm, bs = (np.flatnonzero(scan == c) for c in (42, 44, 92))   # every '*', ',' and '\\' (one search each: 2.4x faster than
                                                                      # marking all in one pass and sorting them out)
-    first = lambda pos, x: pos[np.minimum(np.searchsorted(pos, x), max(len(pos) - 1, 0))] if len(pos) else np.full(len(x), size)
-    count = lambda pos, a, b: np.searchsorted(pos, b) - np.searchsorted(pos, a)
-    # tag block: \fields*hh\ with exactly one '*', two hex digits, no group (g:), at most one time (c:)
-    te = first(bs, S + 1)
+    # where each line's marks are: one search per mark array, then the k-th mark after a line start is a gather
+    # (`at_k`: the position of mark k, or `size` past the last)
+    at_k = lambda pos, k: np.where(k < len(pos), pos[np.minimum(k, len(pos) - 1)], size) if len(pos) else np.full(len(k), size)
+    te = at_k(bs, np.searchsorted(bs, S + 1))                         # the '\\' closing a tag block
     tend = te - 3
-    tag_ok = tagged & (te < E) & (tend > S) & (at(tend) == 42) & (count(st, S + 1, te) == 1) \
+    i1 = np.searchsorted(st, S + 1)
+    star1, star2 = at_k(st, i1), at_k(st, i1 + 1)                     # the first two '*' after the line start
+    kS = np.searchsorted(cm, S)
+    # tag block: \fields*hh\ with exactly one '*', two hex digits, no group (g:), at most one time (c:)
+    tag_ok = tagged & (te < E) & (tend > S) & (at(tend) == 42) & (star1 == tend) & (star2 > te) \
         & (_HEX[at(te - 2)] >= 0) & (_HEX[at(te - 1)] >= 0)
     ti = np.flatnonzero(tag_ok)
     tag_valid = tag_ok.copy()
     tag_valid[ti] = _xor(buf, S[ti] + 1, tend[ti]) == _HEX[at(te[ti] - 2)].astype(np.int64) * 16 + _HEX[at(te[ti] - 1)]
+    kT = kS
     if tagged.any():
-        fld = np.flatnonzero(scan == 58) - 1                             # 'x:' with x at a field start
-        fld = fld[(fld >= 1)]
-        fld = fld[(at(fld - 1) == 44) | (at(fld - 1) == 92)]
-        cpos, gpos = fld[at(fld) == 99], fld[at(fld) == 103]
-        n_c, n_g = count(cpos, S + 1, tend), count(gpos, S + 1, tend)
-        cp = first(cpos, S + 1)
-        vend = np.minimum(first(cm, cp), tend)
+        # tag fields start after the '\\' and after each comma before the '*': count 'c:' and 'g:' among the first eight
+        kT = np.searchsorted(cm, tend)
+        nt = kT - kS                                                     # commas inside the tag
+        n_c, n_g, cp, vend = np.zeros(len(ci), np.int64), np.zeros(len(ci), np.int64), S + 1, tend
+        fs = S + 1                                                       # where field j starts
+        for j in range(min(int(nt[tagged].max()), 7) + 1):
+            comma = at_k(cm, kS + j)                                     # where it ends, if a comma ends it (j < nt)
+            has, colon = nt >= j, at(fs + 1) == 58
+            isc, isg = has & colon & (at(fs) == 99), has & colon & (at(fs) == 103)
+            new_c = isc & (n_c == 0)
+            cp, vend = np.where(new_c, fs, cp), np.where(new_c & (nt > j), comma, vend)   # else the '*' ends it
+            n_c += isc; n_g += isg
+            fs = comma + 1
+        n_g[nt > 7] = 1                                                  # more fields than that: `_parse_line` reads the line
         cval, c_ok = _digits(buf, cp + 2, vend)
         tag_ms = np.where(n_c == 1, _epoch(cval, c_ok), np.nan)
         tag_fast = tag_valid & (n_g == 0) & ((n_c == 0) | ((n_c == 1) & c_ok))
@@ -247,11 +289,11 @@ def _frame(buf: np.ndarray, s: np.ndarray, e: np.ndarray) -> dict:
     bad_tag = tag_ok & ~tag_valid
     # the sentence: !ttVDM,c,n,[s],[ch],payload,f*hh
     Q = np.where(tagged, te + 1, S)
-    star = first(st, Q)
-    k0 = np.searchsorted(cm, Q)
+    star = np.where(tagged, star2, star1)                             # a good tag holds one '*'; the sentence's is the next
+    k0 = np.where(tagged, kT, kS)                                     # the sentence's first comma (a good tag's end holds none)
     ok = (~tagged | tag_fast) & (E - Q >= 7) & (at(Q) == 33) & (at(Q + 3) == 86) & (at(Q + 4) == 68) \
-        & ((at(Q + 5) == 77) | (at(Q + 5) == 79)) & (at(Q + 6) == 44) & (star < E) & (np.searchsorted(cm, star) - k0 == 6)
-    c = [cm[np.minimum(k0 + j, max(len(cm) - 1, 0))] if len(cm) else np.zeros(len(ci), np.int64) for j in range(6)]
+        & ((at(Q + 5) == 77) | (at(Q + 5) == 79)) & (at(Q + 6) == 44) & (star < E)
+    c = [at_k(cm, k0 + j) for j in range(6)]                          # six commas before the '*' (`star == c[5] + 2` below)
     cnt, num, seq_c = at(c[0] + 1).astype(np.int64) - 48, at(c[1] + 1).astype(np.int64) - 48, at(c[2] + 1)
     ok &= (c[0] == Q + 6) & (c[1] == c[0] + 2) & (cnt >= 1) & (cnt <= 9) & (c[2] == c[1] + 2) & (num >= 1) & (num <= cnt)
     no_seq = c[3] == c[2] + 1
@@ -286,6 +328,20 @@ def _frame(buf: np.ndarray, s: np.ndarray, e: np.ndarray) -> dict:
     f["sentences"] = {"line": fast, "q": Q[sel], "star": star[sel], "cnt": cnt[sel], "num": num[sel], "pay": c[4][sel] + 1,
                       "plen": plen[sel], "fill": fill[sel], "key": ((talker * 512 + chan + 1) * 16 + seq + 1)[sel]}
     return f
+
+def _framed(fh, block_bytes: int, chunksize: int) -> Iterator[tuple]:
+    """Batches of up to `chunksize` lines of a binary stream, each framed: `(block, s0, S, E, _frame(...), v6)`, the lines
+    being `block[s0 + S:s0 + E]` and `v6` the six-bit value of every byte of the block. Pure: the reader's state (line
+    numbers, pending parts, `$PGHP` times) stays with its caller, so this can run a batch ahead in another thread (NumPy
+    releases the GIL in its loops)."""
+    for block, n in _blocks(fh, block_bytes, len(PAD)):
+        b = np.frombuffer(block, np.uint8)                                   # the lines, then zeros
+        v6 = np.frombuffer(block.translate(_ARMOUR_BYTES), np.uint8)        # six-bit values of every byte: payloads
+        s, e = _split_lines(b[:n], block.find(b"\r", 0, n) >= 0)
+        for a in range(0, len(s), chunksize):
+            s0 = int(s[a])
+            S, E = s[a:a + chunksize] - s0, e[a:a + chunksize] - s0
+            yield block, s0, S, E, _frame(b[s0:], S, E), v6
 
 # %% ../nbs/04a_nmea_bulk.ipynb #7ea02e3b
 def _key_code(key) -> int:
@@ -501,12 +557,9 @@ class BulkNmeaReader(NmeaReader):
         self._start()
         self._line0 = 0
         with self.input.open() as fh:
-            for block in _blocks(fh, self.block_bytes):
-                b = np.frombuffer(block + PAD, np.uint8)
-                s, e = _split_lines(b[:len(block)], b"\r" in block)
-                for a in range(0, len(s), self.chunksize):
-                    self._batch(block, b, s[a:a + self.chunksize], e[a:a + self.chunksize])
-                    if self._n: yield self._frames(); self._new_chunk()
+            for batch in _read_ahead(_framed(fh, self.block_bytes, self.chunksize)):   # framing runs a batch ahead, in its own thread
+                self._batch(*batch)
+                if self._n: yield self._frames(); self._new_chunk()
         if self._finish(): yield self._frames()
 
     def _new_chunk(self):
@@ -525,6 +578,10 @@ class BulkNmeaReader(NmeaReader):
                 parts = [c[k] for c in chunks]
                 if lists[k]: parts.append(_nullable(lists[k]) if k in _NUMERIC else np.array(lists[k], dtype=object))
                 cols[k] = np.concatenate(parts) if parts else np.zeros(0, np.float64 if k in _NUMERIC else object)
+            line = cols["raw_line"]
+            if len(line) > 1 and (line[1:] < line[:-1]).any():   # rows come grouped by message type: put them in line order here,
+                o = np.argsort(line, kind="stable")               # in NumPy, rather than sorting the frames' Arrow strings
+                cols = {k: v[o] for k, v in cols.items()}
             out.append(cols)
         return nmea_frames(*out, self.source, self.raw_file)
 
@@ -544,18 +601,15 @@ class BulkNmeaReader(NmeaReader):
         gap = self.max_part_gap
         for key in [k for k, e in self._pending.items() if (e["line"] + gap + 64) // 64 * 64 < line]: self._missing(key)
 
-    def _batch(self, block: bytes, b: np.ndarray, s: np.ndarray, e: np.ndarray):
-        "Read the lines `b[s:e]` of a block: counts, quarantine and rows into the chunk."
-        n = len(s)
+    def _batch(self, block: bytearray, s0: int, S: np.ndarray, E: np.ndarray, f: dict, v6: np.ndarray):
+        "Read the lines `block[s0 + S:s0 + E]` of a block, framed as `f`, six-bit values `v6` (`_framed`): counts, quarantine and rows into the chunk."
+        n = len(S)
         lines = np.arange(self._line0 + 1, self._line0 + 1 + n)
         self._line0 += n
-        s0 = int(s[0])
-        buf, S, E = b[s0:], s - s0, e - s0
-        f = _frame(buf, S, E)
         kind, reset, ms = f["kind"], f["reset"], f["ms"]
         slow = {}
         for i in np.flatnonzero(kind < 0):
-            x = slow[int(i)] = _parse_line(block[s0 + S[i]:s0 + E[i]])
+            x = slow[int(i)] = _parse_line(bytes(block[s0 + S[i]:s0 + E[i]]))
             kind[i], reset[i], ms[i] = x.kind, x.reset, x.ms
         text = lambda i: block[s0 + S[i]:s0 + E[i]].decode("ascii")
         c, k = self.counts, np.bincount(kind, minlength=6)
@@ -578,12 +632,12 @@ class BulkNmeaReader(NmeaReader):
             self._quarantine(int(lines[i]), Reason.BAD_CHECKSUM, f"checksum *{chk:02X} does not match the sentence", text(i))
         for i, x in slow.items():
             if x.reason: self._quarantine(int(lines[i]), x.reason, x.detail, x.text)
-        self._sentences(block, s0, f.get("sentences"), slow, lines, ms, text)
+        self._sentences(block, s0, f.get("sentences"), slow, lines, ms, text, v6)
 
-    def _sentences(self, block: bytes, s0: int, F: dict | None, slow: dict, lines, ms, text):
+    def _sentences(self, block: bytearray, s0: int, F: dict | None, slow: dict, lines, ms, text, v6):
         "Single-sentence messages and clean multi-part runs decoded in bulk; the other parts through `NmeaReader._part`."
         F = F or {k: np.zeros(0, np.int64) for k in ("line", "q", "star", "cnt", "num", "pay", "plen", "fill", "key")}
-        sentence = lambda fi: NMEASentenceFactory.produce(block[s0 + F["q"][fi]:s0 + F["star"][fi] + 3])
+        sentence = lambda fi: NMEASentenceFactory.produce(bytes(block[s0 + F["q"][fi]:s0 + F["star"][fi] + 3]))
         for i, x in slow.items():
             if x.kind == LINE_SENTENCE and x.sentence.frag_cnt == 1: self._message([x.sentence], int(lines[i]), ms[i], x.text)
         # multi-part sentences in line order: the fast ones (index into F) and the others (-1)
@@ -620,9 +674,9 @@ class BulkNmeaReader(NmeaReader):
                         for t in range(cnt[j]): feed(j + t)
             done = upto
             if o < len(li): feed(o)
-        self._decode_bulk(block, s0, F, lines, ms, text, np.flatnonzero(F["cnt"] == 1), runs[vec], li, fi, cnt)
+        self._decode_bulk(block, s0, F, lines, ms, text, np.flatnonzero(F["cnt"] == 1), runs[vec], li, fi, cnt, v6)
 
-    def _decode_bulk(self, block, s0, F, lines, ms, text, singles, runs, li, fi, cnt):
+    def _decode_bulk(self, block, s0, F, lines, ms, text, singles, runs, li, fi, cnt, v6block):
         "Decode single sentences `singles` (index into F) and clean runs (start index into `li`) together."
         parts = _members(runs, cnt[runs])
         rfi = fi[parts]                                  # F index of every part, run after run
@@ -630,7 +684,7 @@ class BulkNmeaReader(NmeaReader):
         rplen = F["plen"][rfi]
         rtot = np.add.reduceat(rplen, np.cumsum(rn) - rn) if len(runs) else np.zeros(0, np.int64)
         end = s0 + (int(F["star"].max()) + 3 if len(F["star"]) else 0)    # the last payload ends before this
-        v6b = np.frombuffer(block[s0:end].translate(_ARMOUR_BYTES), np.uint8)
+        v6b = v6block[s0:end]
         asm = v6b[_members(F["pay"][rfi], rplen)] if len(runs) else np.zeros(0, np.uint8)
         v6 = np.concatenate((v6b, asm, np.zeros(16, np.uint8)))
         last = rfi[np.cumsum(rn) - 1] if len(runs) else np.zeros(0, np.int64)
@@ -657,7 +711,7 @@ class BulkNmeaReader(NmeaReader):
             self._add("q", {"raw_line": q["raw_line"], "reason": q["reason"], "detail": q["detail"],
                             "raw": np.array([raw(m) for m in q["msg"]], dtype=object)})
         for m in d.fallback:                             # other message types: pyais, as `NmeaReader` does
-            ps = [NMEASentenceFactory.produce(block[s0 + F["q"][x]:s0 + F["star"][x] + 3]) for x in plist[pstart[m]:pstart[m] + pcount[m]]]
+            ps = [NMEASentenceFactory.produce(bytes(block[s0 + F["q"][x]:s0 + F["star"][x] + 3])) for x in plist[pstart[m]:pstart[m] + pcount[m]]]
             self._message(ps, int(mline[m]), mms[m], raw(m))
 
 # %% ../nbs/04a_nmea_bulk.ipynb #90bcb57a

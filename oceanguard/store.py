@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import errno
+import gc
 import json
 import os
 import signal
@@ -376,7 +377,9 @@ def _read_ds(dset: ds.Dataset, store, columns=None, filter=None) -> pa.Table:
     try:
         return reader.read_all()
     except (OSError, pa.ArrowException) as e:
-        reader.close()                               # stop the scan's read-ahead: no thread left running when the process exits
+        reader.close()                               # stop the scan's read-ahead: no thread left running when the process exits,
+        del reader                                   # and let the reads already under way end: Arrow aborts a process that
+        gc.collect(); time.sleep(0.25)               # exits under a running scan (apache/arrow#39862; 4 in 40 here, loaded)
         if _env_error(e, store) is not None and "No such file" not in str(e): raise
         raise OceanguardError(f"the store {store} has a damaged or missing data file ({str(e).splitlines()[0][:300]}): "
                               f"`oceanguard store check {store}` names it, `oceanguard store repair {store}` drops it") from None
@@ -424,8 +427,10 @@ def _utc(t) -> pd.Timestamp:
 def _read_file(p: Path, fr: FileReport, columns, source, chunksize: int, now, reasons: dict, progress: bool):
     "Read and clean one file: its accepted positions (no duplicates inside the file), quarantine and static history; counts go to `fr`."
     from tqdm.auto import tqdm
-    parts, qs, history, sub_us = [], [], StaticHistory(), False
-    with tqdm(desc=p.name, unit=" rows", disable=None if progress else True, leave=False, file=sys.stderr) as bar:
+    from concurrent.futures import ThreadPoolExecutor
+    parts, qs, history, sub_us, folding = [], [], StaticHistory(), False, None
+    with tqdm(desc=p.name, unit=" rows", disable=None if progress else True, leave=False, file=sys.stderr) as bar, \
+            ThreadPoolExecutor(1, thread_name_prefix="oceanguard-statics") as fold:
         for cc in _read_chunks(p, fr.format, columns, source, chunksize, now):
             acc = cc.positions
             for c in ("n_input", "accepted", "quarantined", "duplicates", "other"):
@@ -438,8 +443,10 @@ def _read_file(p: Path, fr: FileReport, columns, source, chunksize: int, now, re
                 sub_us = sub_us or bool((_ns(acc["timestamp"]) % 1000).any())
                 parts.append(_rows(acc))                           # Arrow from here on: the pandas chunk is freed
             del acc
-            history.add(cc.statics)                                  # runs kept as codes: no re-sort of texts per chunk
+            if folding is not None: folding.result()                 # statics folded in order, one chunk at a time, in a thread
+            folding = fold.submit(history.add, cc.statics)           # beside the next chunk (runs kept as codes: no re-sort of texts)
             bar.update(cc.counts["input"])
+        if folding is not None: folding.result()
     fr.source = fr.source or source or fr.format
     # `iter_clean` already drops rows equal to one of an earlier chunk; the table keeps microseconds, so only rows that differ
     # below a microsecond can become equal here: look for duplicates across chunks again only when the file has such times
