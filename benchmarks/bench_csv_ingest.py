@@ -26,6 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import parallel_capacity  # noqa: E402  (cores' worth of CPU two processes get now: 2.0 on a free machine)
+
 ROOT = Path(__file__).resolve().parent.parent
 DAY = ROOT / "datasets" / "noaa-marinecadastre-2020-01-01" / "AIS_2020_01_01_named.csv.gz"
 
@@ -81,7 +84,7 @@ def main():
         for pre, _ in sides:
             res |= {f"{pre}{k}": [] for k in ("b_read_clean_s", "b_whole_process_s", "b_whole_process_cpu_s", "b_import_s",
                                                "c_ingest_whole_process_s", "c_ingest_cpu_s")}
-        load = [os.getloadavg()[0]]
+        load, capacity = [os.getloadavg()[0]], [parallel_capacity()]
         for k in range(repeat):
             t, _, cpu = run([py, "-c", PYARROW, str(csv), str(d / "pa.parquet")])
             res["a_pyarrow_whole_process_s"].append(t); res["a_pyarrow_cpu_s"].append(cpu)
@@ -96,16 +99,18 @@ def main():
                 t, out, cpu = run([og, "ingest", str(csv), "--out", str(d / "store"), "--quiet", "--now", "2024-01-01"], root)
                 res[f"{pre}c_ingest_whole_process_s"].append(t); res[f"{pre}c_ingest_cpu_s"].append(cpu)
             load.append(os.getloadavg()[0])
+        capacity.append(parallel_capacity())
         if a.baseline and accepted_baseline != accepted: raise SystemExit(f"accepted rows differ: {accepted:,} here, {accepted_baseline:,} in the baseline")
         med = {k: statistics.median(v) for k, v in res.items()}
         best = {k: min(v) for k, v in res.items()}
         a_ = med["a_pyarrow_whole_process_s"]
         out = {"rows": rows, "file_mb": round(csv.stat().st_size / 1e6, 1), "repeat": repeat, "accepted": accepted,
                "baseline": str(a.baseline) if a.baseline else None,
-               "median": med, "best": best, "runs": res, "load_avg_1min": load,
+               "median": med, "best": best, "runs": res, "load_avg_1min": load, "parallel_capacity": capacity,
                "ratio_b_to_a": med["b_read_clean_s"] / a_, "ratio_c_to_a": med["c_ingest_whole_process_s"] / a_,
                "ratio_c_to_a_best": best["c_ingest_whole_process_s"] / best["a_pyarrow_whole_process_s"]}
-    print(f"rows: {rows:,}  file: {out['file_mb']} MB  repeats: {repeat}  load avg (1 min): {', '.join(f'{x:.1f}' for x in load)}")
+    print(f"rows: {rows:,}  file: {out['file_mb']} MB  repeats: {repeat}  load avg (1 min): {', '.join(f'{x:.1f}' for x in load)}"
+          f"  parallel capacity before/after: {capacity[0]} / {capacity[1]} cores")
     print(f"(a) pyarrow read_csv + write_table, whole process : median {a_:.2f} s  best {best['a_pyarrow_whole_process_s']:.2f} s"
           f"  cpu {med['a_pyarrow_cpu_s']:.2f} s")
     for pre, _ in sides:
