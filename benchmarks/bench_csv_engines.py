@@ -1,0 +1,156 @@
+"""How near a columnar engine comes to pyarrow on the core of a CSV ingest: a measure for choosing the next reading path.
+
+The file is `bench_csv_ingest.py`'s: the first N rows (`--rows`, default 1,000,000; 100,000 with `--quick`) of the real NOAA
+day `datasets/noaa-marinecadastre-2020-01-01/AIS_2020_01_01_named.csv.gz`, decompressed into a temporary CSV. Interleaved,
+`--repeat` rounds (default 3) of fresh processes, the same file for all:
+
+  (a) pyarrow `read_csv` + `parquet.write_table` (the issue's yardstick: no cleaning, no order);
+  (p) Polars, the core of an ingest: every value read as text with its line number, casts, the rows without a time, a
+      position in range or a 30-bit MMSI split off, AIS not-available sentinels nulled, rows equal in every field but the
+      line dropped, the store's order (hour, object, time), zstd Parquet;
+  (d) DuckDB, less of it: read, casts, range filters, the store's order, zstd Parquet (no line numbers, no duplicates);
+  (c) `oceanguard ingest` (all of it: statics, quarantine with its details, Delta commits, the catalogue).
+
+(p) and (d) are sketches of the core only, written for this NOAA file: they keep no statics and no quarantine details, and
+are not checked row for row against oceanguard (the bench prints the rows each keeps). Polars is not a dependency: it is
+installed with pip into the bench's own virtual environment under `benchmarks/.cache/engines-venv`; DuckDB is one
+already. Median and best wall seconds and CPU seconds per side, the parallel capacity before and after
+(`machine.py`). Results go to benchmarks/results/csv_engines.json.
+Run: .venv/bin/python benchmarks/bench_csv_engines.py [--rows N] [--repeat 3] [--quick]
+"""
+import argparse
+import gzip
+import json
+import os
+import resource
+import statistics
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import parallel_capacity  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DAY = ROOT / "datasets" / "noaa-marinecadastre-2020-01-01" / "AIS_2020_01_01_named.csv.gz"
+CACHE = ROOT / "benchmarks" / ".cache"
+RESULTS = ROOT / "benchmarks" / "results"
+
+PYARROW = """
+import sys, pyarrow.csv as c, pyarrow.parquet as pq
+pq.write_table(c.read_csv(sys.argv[1]), sys.argv[2])
+"""
+
+POLARS = """
+import sys
+import polars as pl
+src, out = sys.argv[1], sys.argv[2]
+d = pl.read_csv(src, infer_schema=False, row_index_name="raw_line", row_index_offset=2)
+num = lambda c: pl.col(c).str.strip_chars().cast(pl.Float64, strict=False)
+d = d.select(pl.col("MMSI").cast(pl.Int64, strict=False).alias("mmsi"),
+             pl.col("BaseDateTime").str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False, time_zone="UTC").alias("timestamp"),
+             num("LAT").alias("lat"), num("LON").alias("lon"), num("SOG").alias("sog"), num("COG").alias("cog"),
+             num("Heading").alias("heading"), pl.col("raw_line").cast(pl.Int64))
+ok = (pl.col("timestamp").is_not_null() & pl.col("lat").is_between(-90, 90) & pl.col("lon").is_between(-180, 180)
+      & pl.col("mmsi").is_between(0, (1 << 30) - 1))
+d = d.with_columns(ok.fill_null(False).alias("ok"))
+quarantined = d.filter(~pl.col("ok")).height
+d = d.filter(pl.col("ok")).drop("ok")
+off = lambda c, bad: pl.when(bad).then(None).otherwise(pl.col(c)).alias(c)
+d = d.with_columns(off("sog", ((pl.col("sog") - 102.3).abs() < 1e-6) | (pl.col("sog") < 0)),
+                   off("cog", (pl.col("cog") >= 360) | (pl.col("cog") < 0)),
+                   off("heading", (pl.col("heading") >= 360) | (pl.col("heading") < 0)),
+                   ("mmsi:" + pl.col("mmsi").cast(pl.Utf8)).alias("object_id"),
+                   pl.lit("noaa").alias("source"), pl.lit("vessel").alias("object_type"))
+d = d.unique(subset=[c for c in d.columns if c != "raw_line"], keep="first", maintain_order=True)
+d = d.sort([pl.col("timestamp").dt.truncate("1h"), "object_id", "timestamp"])
+d.write_parquet(out, compression="zstd", row_group_size=1_000_000)
+print(d.height, quarantined)
+"""
+
+DUCKDB = """
+import sys, duckdb
+src, out = sys.argv[1], sys.argv[2]
+con = duckdb.connect()
+con.execute(f'''
+COPY (
+  SELECT 'noaa' AS source, 'mmsi:' || mmsi AS object_id, * FROM (
+    SELECT TRY_CAST(MMSI AS BIGINT) AS mmsi, TRY_CAST(BaseDateTime AS TIMESTAMP) AS timestamp,
+           TRY_CAST(LAT AS DOUBLE) AS lat, TRY_CAST(LON AS DOUBLE) AS lon, TRY_CAST(SOG AS DOUBLE) AS sog,
+           TRY_CAST(COG AS DOUBLE) AS cog, TRY_CAST(Heading AS DOUBLE) AS heading
+    FROM read_csv('{src}', all_varchar=true, header=true))
+  WHERE timestamp IS NOT NULL AND lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180 AND mmsi BETWEEN 0 AND 1073741823
+  ORDER BY date_trunc('hour', timestamp), object_id, timestamp
+) TO '{out}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)''')
+print(con.execute(f"SELECT count(*) FROM '{out}'").fetchone()[0], -1)
+"""
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+def run(cmd: list[str]) -> tuple[float, float, str]:
+    "Wall seconds, CPU seconds and stdout of one subprocess."
+    c, t = _children_cpu(), time.perf_counter()
+    p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    took, cpu = time.perf_counter() - t, _children_cpu() - c
+    if p.returncode: raise SystemExit(f"{cmd[:3]} failed ({p.returncode}): {p.stderr[-2000:]}")
+    return took, cpu, p.stdout
+
+def polars_python() -> Path | None:
+    "The interpreter of the bench's own venv with Polars (created on first use), or None if Polars cannot be installed."
+    venv = CACHE / "engines-venv"
+    py = venv / "bin" / "python"
+    if not py.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        p = subprocess.run([str(py), "-m", "pip", "install", "-q", "polars"], capture_output=True, text=True)
+        if p.returncode:
+            print("polars could not be installed:", p.stderr[-500:]); shutil.rmtree(venv, ignore_errors=True); return None
+    return py
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="100,000 rows, one repeat")
+    a = ap.parse_args()
+    rows, repeat = (100_000, 1) if a.quick else (a.rows, a.repeat)
+    pl_py = polars_python()
+    og = str(Path(sys.executable).with_name("oceanguard"))
+    with tempfile.TemporaryDirectory(prefix="bench-engines-") as d:
+        d = Path(d)
+        csv = d / f"noaa_{rows}.csv"
+        with gzip.open(DAY, "rb") as f, open(csv, "wb") as g:
+            for i, line in enumerate(f):
+                if i > rows: break
+                g.write(line)
+        sides = {"a_pyarrow": [sys.executable, "-c", PYARROW, str(csv), str(d / "a.parquet")],
+                 **({"p_polars": [str(pl_py), "-c", POLARS, str(csv), str(d / "p.parquet")]} if pl_py else {}),
+                 "d_duckdb": [sys.executable, "-c", DUCKDB, str(csv), str(d / "d.parquet")],
+                 "c_oceanguard_ingest": [og, "ingest", str(csv), "--out", str(d / "store"), "--quiet", "--now", "2024-01-01"]}
+        wall, cpu, kept = {k: [] for k in sides}, {k: [] for k in sides}, {}
+        capacity = [parallel_capacity()]
+        for _ in range(repeat):
+            for k, cmd in sides.items():
+                shutil.rmtree(d / "store", ignore_errors=True)
+                w, c, out = run(cmd)
+                wall[k].append(w); cpu[k].append(c)
+                if out.strip() and k != "c_oceanguard_ingest": kept[k] = out.split()[0]
+        capacity.append(parallel_capacity())
+    med = {k: statistics.median(v) for k, v in wall.items()}
+    a_ = med["a_pyarrow"]
+    res = {"rows": rows, "repeat": repeat, "parallel_capacity": capacity, "wall_s": wall, "cpu_s": cpu, "rows_kept": kept,
+           "median_wall_s": med, "ratio_to_pyarrow": {k: v / a_ for k, v in med.items()}}
+    print(f"rows: {rows:,}  repeats: {repeat}  parallel capacity before/after: {capacity[0]} / {capacity[1]} cores")
+    for k in sides:
+        print(f"{k:22s} median {med[k]:5.2f} s  best {min(wall[k]):5.2f} s  cpu {statistics.median(cpu[k]):5.2f} s"
+              f"  = {med[k] / a_:4.2f}x (a)" + (f"  rows kept {int(kept[k]):,}" if k in kept else ""))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "csv_engines.json").write_text(json.dumps(res, indent=1) + "\n")
+    print(f"wrote {RESULTS / 'csv_engines.json'}")
+
+if __name__ == "__main__":
+    main()
