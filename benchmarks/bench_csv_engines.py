@@ -19,30 +19,19 @@ already. Median and best wall seconds and CPU seconds per side, the parallel cap
 Run: .venv/bin/python benchmarks/bench_csv_engines.py [--rows N] [--repeat 3] [--quick]
 """
 import argparse
-import gzip
 import json
-import os
-import resource
-import statistics
 import shutil
-import subprocess
+import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_csv_ingest import PYARROW, ROOT, real_day_head, run  # noqa: E402  (the same file, the same yardstick)
+from comparators import own_venv  # noqa: E402
 from machine import parallel_capacity  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-DAY = ROOT / "datasets" / "noaa-marinecadastre-2020-01-01" / "AIS_2020_01_01_named.csv.gz"
-CACHE = ROOT / "benchmarks" / ".cache"
 RESULTS = ROOT / "benchmarks" / "results"
-
-PYARROW = """
-import sys, pyarrow.csv as c, pyarrow.parquet as pq
-pq.write_table(c.read_csv(sys.argv[1]), sys.argv[2])
-"""
 
 POLARS = """
 import sys
@@ -88,29 +77,6 @@ COPY (
 print(con.execute(f"SELECT count(*) FROM '{out}'").fetchone()[0], -1)
 """
 
-def _children_cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-def run(cmd: list[str]) -> tuple[float, float, str]:
-    "Wall seconds, CPU seconds and stdout of one subprocess."
-    c, t = _children_cpu(), time.perf_counter()
-    p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-    took, cpu = time.perf_counter() - t, _children_cpu() - c
-    if p.returncode: raise SystemExit(f"{cmd[:3]} failed ({p.returncode}): {p.stderr[-2000:]}")
-    return took, cpu, p.stdout
-
-def polars_python() -> Path | None:
-    "The interpreter of the bench's own venv with Polars (created on first use), or None if Polars cannot be installed."
-    venv = CACHE / "engines-venv"
-    py = venv / "bin" / "python"
-    if not py.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        p = subprocess.run([str(py), "-m", "pip", "install", "-q", "polars"], capture_output=True, text=True)
-        if p.returncode:
-            print("polars could not be installed:", p.stderr[-500:]); shutil.rmtree(venv, ignore_errors=True); return None
-    return py
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
@@ -118,15 +84,11 @@ def main():
     ap.add_argument("--quick", action="store_true", help="100,000 rows, one repeat")
     a = ap.parse_args()
     rows, repeat = (100_000, 1) if a.quick else (a.rows, a.repeat)
-    pl_py = polars_python()
+    pl_py = own_venv("engines-venv", "polars")
     og = str(Path(sys.executable).with_name("oceanguard"))
     with tempfile.TemporaryDirectory(prefix="bench-engines-") as d:
         d = Path(d)
-        csv = d / f"noaa_{rows}.csv"
-        with gzip.open(DAY, "rb") as f, open(csv, "wb") as g:
-            for i, line in enumerate(f):
-                if i > rows: break
-                g.write(line)
+        csv = real_day_head(rows, d)
         sides = {"a_pyarrow": [sys.executable, "-c", PYARROW, str(csv), str(d / "a.parquet")],
                  **({"p_polars": [str(pl_py), "-c", POLARS, str(csv), str(d / "p.parquet")]} if pl_py else {}),
                  "d_duckdb": [sys.executable, "-c", DUCKDB, str(csv), str(d / "d.parquet")],
@@ -136,7 +98,7 @@ def main():
         for _ in range(repeat):
             for k, cmd in sides.items():
                 shutil.rmtree(d / "store", ignore_errors=True)
-                w, c, out = run(cmd)
+                w, out, c = run(cmd)
                 wall[k].append(w); cpu[k].append(c)
                 if out.strip() and k != "c_oceanguard_ingest": kept[k] = out.split()[0]
         capacity.append(parallel_capacity())

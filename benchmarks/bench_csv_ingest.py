@@ -62,6 +62,15 @@ def run(cmd: list[str], root: Path = ROOT) -> tuple[float, str, float]:
     if p.returncode not in (0, 1): raise SystemExit(f"{cmd[:3]} failed ({p.returncode}): {p.stderr[-2000:]}")
     return took, p.stdout, cpu
 
+def real_day_head(rows: int, d: Path) -> Path:
+    "The header and first `rows` rows of the real NOAA day, decompressed into `d/noaa_<rows>.csv`."
+    csv = d / f"noaa_{rows}.csv"
+    with gzip.open(DAY, "rb") as f, open(csv, "wb") as g:
+        for i, line in enumerate(f):
+            if i > rows: break
+            g.write(line)
+    return csv
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
@@ -74,11 +83,7 @@ def main():
     og = str(Path(py).with_name("oceanguard"))
     with tempfile.TemporaryDirectory(prefix="bench-csv-") as d:
         d = Path(d)
-        csv = d / f"noaa_{rows}.csv"
-        with gzip.open(DAY, "rb") as f, open(csv, "wb") as g:
-            for i, line in enumerate(f):
-                if i > rows: break
-                g.write(line)
+        csv = real_day_head(rows, d)
         sides = [("", ROOT)] + ([("baseline_", a.baseline.resolve())] if a.baseline else [])
         res = {"a_pyarrow_whole_process_s": [], "a_pyarrow_cpu_s": []}
         for pre, _ in sides:

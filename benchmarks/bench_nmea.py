@@ -31,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import parallel_capacity  # noqa: E402  (cores' worth of CPU two processes get now: 2.0 on a free machine)
+from comparators import own_venv  # noqa: E402
 
 import numpy as np
 
@@ -153,12 +154,8 @@ print(n, time.perf_counter() - t0, time.process_time() - c0)
 
 def run_aiscat(f: Path) -> dict | None:
     "aiscat's decode of the whole file, in its own virtual environment (created on first use)."
-    venv = CACHE / "aiscat-venv"
-    py = venv / "bin" / "python"
-    if not py.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        p = subprocess.run([str(py), "-m", "pip", "install", "-q", "aiscat"], capture_output=True, text=True)
-        if p.returncode: print("aiscat could not be installed:", p.stderr[-500:]); return None
+    py = own_venv("aiscat-venv", "aiscat")
+    if py is None: return None
     version = subprocess.run([str(py), "-c", "import importlib.metadata as m; print(m.version('aiscat'))"], capture_output=True, text=True).stdout.strip()
     l0 = load()
     p = subprocess.run([str(py), "-c", AISCAT, str(f)], capture_output=True, text=True)
