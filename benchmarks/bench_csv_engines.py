@@ -9,10 +9,14 @@ day `datasets/noaa-marinecadastre-2020-01-01/AIS_2020_01_01_named.csv.gz`, decom
       position in range or a 30-bit MMSI split off, AIS not-available sentinels nulled, rows equal in every field but the
       line dropped, the store's order (hour, object, time), zstd Parquet;
   (d) DuckDB, less of it: read, casts, range filters, the store's order, zstd Parquet (no line numbers, no duplicates);
+  (x) pyarrow and NumPy alone, the core as (p): `read_csv` with the column types given (the parse and the casts in
+      Arrow's threads), line numbers, Arrow compute for the quarantine split and the sentinels, objects as a dictionary,
+      the store's order and the duplicates found as equal neighbours with NumPy, zstd Parquet: the floor of an
+      Arrow-only path with no new dependency;
   (c) `oceanguard ingest` (all of it: statics, quarantine with its details, Delta commits, the catalogue).
 
-(p) and (d) are sketches of the core only, written for this NOAA file: they keep no statics and no quarantine details, and
-are not checked row for row against oceanguard (the bench prints the rows each keeps). Polars is not a dependency: it is
+(p), (d) and (x) are sketches of the core only, written for this NOAA file: they keep no statics and no quarantine
+details, and are not checked row for row against oceanguard (the bench prints the rows each keeps). Polars is not a dependency: it is
 installed with pip into the bench's own virtual environment under `benchmarks/.cache/engines-venv`; DuckDB is one
 already. Median and best wall seconds and CPU seconds per side, the parallel capacity before and after
 (`machine.py`). Results go to benchmarks/results/csv_engines.json.
@@ -60,6 +64,53 @@ d.write_parquet(out, compression="zstd", row_group_size=1_000_000)
 print(d.height, quarantined)
 """
 
+ARROW = """
+import sys
+import numpy as np, pyarrow as pa, pyarrow.csv as csv, pyarrow.compute as pc, pyarrow.parquet as pq
+src, out = sys.argv[1], sys.argv[2]
+f64 = pa.float64()
+types = {"MMSI": pa.int64(), "BaseDateTime": pa.timestamp("ns"), "LAT": f64, "LON": f64, "SOG": f64, "COG": f64,
+         "Heading": f64, "VesselName": pa.string(), "IMO": pa.string(), "CallSign": pa.string(), "VesselType": f64}
+t = csv.read_csv(src, convert_options=csv.ConvertOptions(column_types=types))
+t = t.append_column("raw_line", pa.array(np.arange(2, t.num_rows + 2)))
+m, lat, lon = t["MMSI"], t["LAT"], t["LON"]
+ok = pc.fill_null(pc.and_(pc.and_(pc.is_valid(t["BaseDateTime"]), pc.and_(pc.greater_equal(lat, -90), pc.less_equal(lat, 90))),
+                          pc.and_(pc.and_(pc.greater_equal(lon, -180), pc.less_equal(lon, 180)),
+                                  pc.and_(pc.greater_equal(m, 0), pc.less_equal(m, (1 << 30) - 1)))), False)
+quarantined = t.num_rows - pc.sum(ok).as_py()
+t = t.filter(ok)
+off = lambda c, bad: pc.if_else(pc.fill_null(bad, False), pa.scalar(None, f64), c)
+sog, cog, hd = t["SOG"], t["COG"], t["Heading"]
+sog = off(sog, pc.or_(pc.less(pc.abs(pc.subtract(sog, 102.3)), 1e-6), pc.less(sog, 0)))
+cog = off(cog, pc.or_(pc.greater_equal(cog, 360), pc.less(cog, 0)))
+hd = off(hd, pc.or_(pc.greater_equal(hd, 360), pc.less(hd, 0)))
+n = t.num_rows
+u, inv = np.unique(t["MMSI"].to_numpy(), return_inverse=True)
+objects = pc.binary_join_element_wise("mmsi:", pc.cast(pa.array(u), pa.string()), "")
+pos = pa.table({"source": pa.DictionaryArray.from_arrays(np.zeros(n, np.int8), ["noaa"]),
+                "object_id": pa.DictionaryArray.from_arrays(inv.astype(np.int32), objects),
+                "mmsi": t["MMSI"], "timestamp": pc.assume_timezone(t["BaseDateTime"], "UTC"),
+                "lat": t["LAT"], "lon": t["LON"], "sog": sog, "cog": cog, "heading": hd, "raw_line": t["raw_line"]})
+ts = pc.cast(t["BaseDateTime"], pa.int64()).to_numpy()
+mix = np.zeros(n, np.uint64)                    # the other fields folded into one key: equal rows end up side by side
+for c in (pos["lat"], pos["lon"], sog, cog, hd):
+    mix = (mix * np.uint64(0x9E3779B97F4A7C15)) ^ np.nan_to_num(c.to_numpy(zero_copy_only=False), nan=-1.0).view(np.uint64)
+order = np.argsort(mix, kind="stable")
+order = order[np.argsort(ts[order], kind="stable")]
+key = ((ts // 3_600_000_000_000 - ts.min() // 3_600_000_000_000) << 32) | inv      # hour, then object (store order)
+order = order[np.argsort(key[order], kind="stable")]
+pos = pos.take(order)
+same = np.ones(n - 1, bool)                     # neighbours equal in every field but the line
+for c in ("mmsi", "timestamp", "lat", "lon", "sog", "cog", "heading"):
+    a = pos[c].to_numpy(zero_copy_only=False)
+    a = a.view(np.int64) if a.dtype.kind == "M" else a
+    same &= (a[1:] == a[:-1]) | ((np.isnan(a[1:]) & np.isnan(a[:-1])) if a.dtype.kind == "f" else False)
+keep = np.ones(n, bool); keep[1:] = ~same
+pos = pos.filter(pa.array(keep))
+pq.write_table(pos, out, compression="zstd", row_group_size=1_000_000)
+print(pos.num_rows, quarantined)
+"""
+
 DUCKDB = """
 import sys, duckdb
 src, out = sys.argv[1], sys.argv[2]
@@ -92,6 +143,7 @@ def main():
         sides = {"a_pyarrow": [sys.executable, "-c", PYARROW, str(csv), str(d / "a.parquet")],
                  **({"p_polars": [str(pl_py), "-c", POLARS, str(csv), str(d / "p.parquet")]} if pl_py else {}),
                  "d_duckdb": [sys.executable, "-c", DUCKDB, str(csv), str(d / "d.parquet")],
+                 "x_arrow": [sys.executable, "-c", ARROW, str(csv), str(d / "x.parquet")],
                  "c_oceanguard_ingest": [og, "ingest", str(csv), "--out", str(d / "store"), "--quiet", "--now", "2024-01-01"]}
         wall, cpu, kept = {k: [] for k in sides}, {k: [] for k in sides}, {}
         capacity = [parallel_capacity()]
