@@ -16,7 +16,9 @@ import sys
 import time
 
 CASES = [("oceanguard --help", ["--help"]), ("oceanguard detect --help", ["detect", "--help"]),
-         ("oceanguard detect --bogus", ["detect", "--bogus"]), ("oceanguard ingest --help", ["ingest", "--help"])]
+         ("oceanguard detect --bogus", ["detect", "--bogus"]), ("oceanguard ingest --help", ["ingest", "--help"]),
+         ("oceanguard ingest --format excel", ["ingest", "a.csv", "--out", "s", "--format", "excel"]),
+         ("oceanguard store --help", ["store", "--help"])]
 
 
 def main():
@@ -36,10 +38,9 @@ def main():
             subprocess.run(base + argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             if i: times.append(time.perf_counter() - t)
         med = statistics.median(times)
-        target = "" if "ingest" in name else (" PASS" if med < 0.3 else " MISS")
-        print(f"  {name:<28} median {med:.3f} s (min {min(times):.3f}, max {max(times):.3f}); load {load0:.2f} -> {os.getloadavg()[0]:.2f};"
+        target = " PASS" if med < 0.3 else " MISS"
+        print(f"  {name:<34} median {med:.3f} s (min {min(times):.3f}, max {max(times):.3f}); load {load0:.2f} -> {os.getloadavg()[0]:.2f};"
               f" target < 0.3 s{target}")
-    print("(`ingest` still parses in `store`, after that module's imports: shown for comparison, no target)")
 
 
 if __name__ == "__main__":

@@ -8,10 +8,11 @@ from __future__ import annotations
 from .core import ArgumentParser
 
 # %% auto #0
-__all__ = ['RULE_KINDS', 'PARSERS', 'detect_parser', 'anomalies_parser', 'add_pseudonymise', 'synthesize_parser', 'inject_parser',
-           'labels_parser', 'train_parser', 'models_parser', 'evaluate_parser', 'report_parser', 'summary_parser',
-           'records_parser', 'serve_parser', 'listen_parser', 'replay_parser', 'export_parser', 'fetch_parser',
-           'telemetry_parser', 'drift_parser', 'governance_parser']
+__all__ = ['RULE_KINDS', 'PARSERS', 'READER_FORMATS', 'detect_parser', 'anomalies_parser', 'add_pseudonymise',
+           'synthesize_parser', 'inject_parser', 'labels_parser', 'train_parser', 'models_parser', 'evaluate_parser',
+           'report_parser', 'summary_parser', 'records_parser', 'serve_parser', 'listen_parser', 'replay_parser',
+           'export_parser', 'ingest_parser', 'store_parser', 'samples_parser', 'fetch_parser', 'telemetry_parser',
+           'drift_parser', 'governance_parser']
 
 # %% ../nbs/00a_commands.ipynb #3fae471f
 RULE_KINDS = ("ais_gap", "teleport", "speed", "drift", "loitering", "identity", "encounter", "zone_entry")
@@ -225,6 +226,54 @@ def export_parser() -> ArgumentParser:
     return ap
 
 PARSERS["export"] = export_parser
+
+# %% ../nbs/00a_commands.ipynb #c3cfe043
+READER_FORMATS = ("dma", "noaa", "nmea", "geo", "detections", "structures", "csv", "positions")
+
+def _reader_format(v: str) -> str:
+    import argparse
+    if v not in READER_FORMATS: raise argparse.ArgumentTypeError(f"unknown format {v!r} (one of: {', '.join(READER_FORMATS)})")
+    return v
+
+def _rows(v: str) -> int:
+    import argparse
+    try: n = int(v)
+    except ValueError: raise argparse.ArgumentTypeError(f"not a whole number of rows: {v!r}") from None
+    if n < 1: raise argparse.ArgumentTypeError(f"chunksize must be a positive number of rows (got {n})")
+    return n
+
+def ingest_parser() -> ArgumentParser:
+    "`oceanguard ingest INPUT... --out DIR [--format F] [--columns f=C,...] [--source NAME] [--chunksize N] [--now T] [--quiet]`."
+    ap = ArgumentParser(prog="oceanguard ingest", description="Ingest raw position files into the store (Delta Lake tables, positions by date).")
+    ap.add_argument("inputs", nargs="+", metavar="INPUT", help="files to ingest (DMA/NOAA CSV, NMEA, GeoPackage/GeoJSON/GeoParquet, detections, structures, any CSV with --columns)")
+    ap.add_argument("--out", required=True, metavar="DIR", help="the store folder (created if missing)")
+    ap.add_argument("--format", metavar="F", type=_reader_format, help=f"force the format: {'|'.join(READER_FORMATS)} (default: detected per file)")
+    ap.add_argument("--columns", metavar="MAP", help="column mapping for csv: timestamp=Time,mmsi=MMSI,lat=Lat,lon=Lon,...")
+    ap.add_argument("--source", metavar="NAME", help="source name stored with every position (default: the reader's name)")
+    ap.add_argument("--chunksize", type=_rows, default=200_000, metavar="N", help="rows per chunk (bounds memory while reading; default 200000)")
+    ap.add_argument("--now", metavar="TIME", help="the current time for the future-timestamp check (default: now)")
+    ap.add_argument("--quiet", action="store_true", help="no progress bar")
+    return ap
+
+def store_parser() -> ArgumentParser:
+    "`oceanguard store check|repair|compact STORE`, `oceanguard store migrate OLD NEW`."
+    ap = ArgumentParser(prog="oceanguard store", description="Look after a store: verify its files, drop damaged ones, compact, migrate the old layout.")
+    sub = ap.add_subparsers(dest="action", metavar="ACTION", parser_class=ArgumentParser)
+    for name, text in [("check", "verify every data file the tables reference (exit 2 when one is damaged)"),
+                       ("repair", "drop damaged or missing data files from the tables, recording what was lost"),
+                       ("compact", "rewrite each date holding several files as one sorted file")]:
+        sub.add_parser(name, help=text, description=text).add_argument("store", metavar="STORE")
+    mg = sub.add_parser("migrate", help="copy a store of the old layout (manifest.json) into a new Delta store")
+    mg.add_argument("old", metavar="OLD"); mg.add_argument("new", metavar="NEW")
+    return ap
+
+def samples_parser() -> ArgumentParser:
+    "`oceanguard samples --out DIR`."
+    ap = ArgumentParser(prog="oceanguard samples", description="Write the shipped real AIS samples (with provenance) into a folder.")
+    ap.add_argument("--out", required=True, metavar="DIR", help="folder to write into (created if missing)")
+    return ap
+
+PARSERS |= {"ingest": ingest_parser, "store": store_parser, "samples": samples_parser}
 
 # %% ../nbs/00a_commands.ipynb #9956a330
 def fetch_parser() -> ArgumentParser:

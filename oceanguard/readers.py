@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from .commands import READER_FORMATS
 from .core import OceanguardError, check_file
 from . import cleaning, contracts
 from .contracts import MMSI_MAX, POSITIONS, QUARANTINE, STATICS, Reason, conform, validate
@@ -1374,7 +1375,7 @@ def read_structures(path, chunksize: int = DEFAULT_CHUNKSIZE, source: str | None
     return concat_results(iter_structures(path, chunksize, source, columns))
 
 # %% ../nbs/03_readers.ipynb #3b553090
-FORMATS = ("dma", "noaa", "nmea", "geo", "detections", "structures", "csv", "positions")
+FORMATS = READER_FORMATS                     # named in `commands`, where the CLI checks `--format` before this module loads
 _NMEA = re.compile(rb"[!$][A-Z]{2}VD[MO],|\$PGHP,")
 
 def _is_positions_parquet(p: Path) -> bool:

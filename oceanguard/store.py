@@ -27,7 +27,8 @@ from deltalake import CommitProperties, DeltaTable, Transaction
 from deltalake.exceptions import DeltaError, TableNotFoundError
 from deltalake.transaction import AddAction, RemoveAction
 
-from .core import OceanguardError, check_file, file_hash, resource_path, ArgumentParser
+from .commands import ingest_parser, samples_parser, store_parser
+from .core import OceanguardError, check_file, file_hash, resource_path
 from .contracts import ANOMALIES, OBJECTS, POSITIONS, QUARANTINE, conform, empty_positions, empty_quarantine, validate
 from .readers import FORMATS, parse_columns
 from .catalogue import (build_catalogue, catalogue_summary, empty_history, link_detections, static_history, StaticHistory, HISTORY_COLUMNS, OBJECT_COLUMNS)
@@ -931,36 +932,17 @@ def read_feed_log(store) -> list[dict]:
 
 # %% ../nbs/06_store.ipynb #97f79ca4
 def ingest_main(argv: list[str] | None = None) -> int:
-    "`oceanguard ingest INPUT... --out DIR [--format F] [--columns f=C,...] [--source NAME] [--chunksize N]`."
-    ap = ArgumentParser(prog="oceanguard ingest", description="Ingest raw position files into the store (Delta Lake tables, positions by date).")
-    ap.add_argument("inputs", nargs="+", metavar="INPUT", help="files to ingest (DMA/NOAA CSV, NMEA, GeoPackage/GeoJSON/GeoParquet, detections, structures, any CSV with --columns)")
-    ap.add_argument("--out", required=True, metavar="DIR", help="the store folder (created if missing)")
-    ap.add_argument("--format", metavar="F", help=f"force the format: {'|'.join(FORMATS)} (default: detected per file)")
-    ap.add_argument("--columns", metavar="MAP", help="column mapping for csv: timestamp=Time,mmsi=MMSI,lat=Lat,lon=Lon,...")
-    ap.add_argument("--source", metavar="NAME", help="source name stored with every position (default: the reader's name)")
-    ap.add_argument("--chunksize", type=int, default=DEFAULT_CHUNKSIZE, metavar="N", help="rows per chunk (bounds memory while reading)")
-    ap.add_argument("--now", metavar="TIME", help="the current time for the future-timestamp check (default: now)")
-    ap.add_argument("--quiet", action="store_true", help="no progress bar")
-    a = ap.parse_args(argv)
-    if a.format is not None and a.format not in FORMATS: raise OceanguardError(f"--format: unknown format {a.format!r} (one of: {', '.join(FORMATS)})")
+    "`oceanguard ingest INPUT... --out DIR [--format F] [--columns f=C,...] [--source NAME] [--chunksize N]` (parser: `commands.ingest_parser`)."
+    a = ingest_parser().parse_args(argv)
     parse_columns(a.columns)          # a bad mapping fails before any work
-    if a.chunksize < 1: raise OceanguardError(f"--chunksize must be a positive number of rows (got {a.chunksize})")
     rep = ingest(a.inputs, a.out, format=a.format, columns=parse_columns(a.columns), source=a.source,
                  chunksize=a.chunksize, now=a.now, progress=not a.quiet)
     print(rep)
     return 0 if rep.reconciled else 1
 
 def store_main(argv: list[str] | None = None) -> int:
-    "`oceanguard store check|repair|compact STORE`, `oceanguard store migrate OLD NEW`."
-    ap = ArgumentParser(prog="oceanguard store", description="Look after a store: verify its files, drop damaged ones, compact, migrate the old layout.")
-    sub = ap.add_subparsers(dest="action", metavar="ACTION", parser_class=ArgumentParser)
-    for name, text in [("check", "verify every data file the tables reference (exit 2 when one is damaged)"),
-                       ("repair", "drop damaged or missing data files from the tables, recording what was lost"),
-                       ("compact", "rewrite each date holding several files as one sorted file")]:
-        sub.add_parser(name, help=text, description=text).add_argument("store", metavar="STORE")
-    mg = sub.add_parser("migrate", help="copy a store of the old layout (manifest.json) into a new Delta store")
-    mg.add_argument("old", metavar="OLD"); mg.add_argument("new", metavar="NEW")
-    a = ap.parse_args(argv)
+    "`oceanguard store check|repair|compact STORE`, `oceanguard store migrate OLD NEW` (parser: `commands.store_parser`)."
+    a = store_parser().parse_args(argv)
     if a.action is None: raise OceanguardError("oceanguard store: say what to do: check, repair, compact or migrate")
     if a.action == "migrate":
         m = migrate_store(a.old, a.new)
@@ -1001,10 +983,8 @@ def write_samples(out) -> list[Path]:
     return written
 
 def samples_main(argv: list[str] | None = None) -> int:
-    "`oceanguard samples --out DIR`: write the shipped real samples into DIR."
-    ap = ArgumentParser(prog="oceanguard samples", description="Write the shipped real AIS samples (with provenance) into a folder.")
-    ap.add_argument("--out", required=True, metavar="DIR", help="folder to write into (created if missing)")
-    a = ap.parse_args(argv)
+    "`oceanguard samples --out DIR`: write the shipped real samples into DIR (parser: `commands.samples_parser`)."
+    a = samples_parser().parse_args(argv)
     files = write_samples(a.out)
     print(f"wrote {len(files)} files ({sum(f.stat().st_size for f in files):,} bytes) of real samples into {a.out}")
     for f in files: print(f"  {f.relative_to(a.out)}")

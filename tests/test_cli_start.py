@@ -61,5 +61,14 @@ def test_the_probe_sees_heavy_imports_when_a_command_runs(tmp_path):
 
 def test_parsers_name_known_commands_and_the_rule_kinds():
     from oceanguard.detect import RULES
-    assert set(PARSERS) <= set(COMMANDS)
+    assert set(PARSERS) == set(COMMANDS)        # every command answers --help and a wrong option before its imports
     assert RULE_KINDS == tuple(RULES)
+
+
+@pytest.mark.parametrize("argv, words", [(["ingest", "a.csv", "--out", "s", "--format", "excel"], "unknown format 'excel'"),
+                                         (["ingest", "a.csv", "--out", "s", "--chunksize", "0"], "chunksize must be a positive"),
+                                         (["store", "polish", "s"], "invalid choice")])
+def test_a_wrong_value_is_caught_before_the_imports(argv, words):
+    r = _run(*argv)
+    assert r["rc"] == 2 and words in r["err"] and len(r["err"].strip().splitlines()) == 1, r
+    assert r["heavy"] == [], r["heavy"]
